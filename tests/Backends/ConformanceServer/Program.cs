@@ -1,0 +1,1 @@
+System.Console.WriteLine("conformance server placeholder");
