@@ -88,6 +88,20 @@ public sealed class KeyVaultSecretResolverTests(KeyVaultStandIn vault) : IClassF
     }
 
     [Fact]
+    public async Task KeyVault_CallerCancellation_DoesNotCancelSharedFetch()
+    {
+        var name = UniqueName("cancelled");
+        vault.SetSecret(name, "kv-cancel-value");
+        var resolver = CreateResolver();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => resolver.ResolveAsync($"kv:{name}", Path, new CancellationToken(canceled: true)).AsTask());
+
+        Assert.Equal("kv-cancel-value", await resolver.ResolveAsync($"kv:{name}", Path));
+        Assert.Equal(1, vault.ReadCount(name));
+    }
+
+    [Fact]
     public async Task KeyVault_MissingSecret_ThrowsNamingSecretAndVault()
     {
         var name = UniqueName("absent");
