@@ -1,1 +1,39 @@
-System.Console.WriteLine("placeholder");
+using MasterMcp.Configuration;
+using MasterMcp.Hosting;
+using MasterMcp.Observability;
+using MasterMcp.Secrets;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
+
+// One entry point, two hosts: the isolated worker when the Functions host started us, Kestrel otherwise.
+var inputs = ConfigInputs.FromProcess(args);
+if (HealthCheckCommand.IsRequested(args))
+{
+    return await HealthCheckCommand.RunAsync(inputs, Console.Out);
+}
+
+GatewayStartup startup;
+try
+{
+    startup = await GatewayStartup.PrepareAsync(inputs, options => new SecretResolver(GatewayServiceCollectionExtensions.SecretOptionsFrom(options)));
+}
+catch (ConfigurationException ex)
+{
+    await Console.Error.WriteLineAsync(ex.Message);
+    return 2;
+}
+
+if (FunctionsHostDetector.IsFunctionsHost(inputs))
+{
+    // Under the Functions host the port belongs to the host: hosting.port is not bound here.
+    var builder = FunctionsApplication.CreateBuilder(args);
+    builder.ConfigureFunctionsWebApplication();
+    GatewayLogging.ConfigureCommon(builder.Logging, startup.Config.Options.Logging);
+    builder.Services.AddMasterMcpGateway(startup);
+    await builder.Build().RunAsync();
+    return 0;
+}
+
+var app = GatewayApplication.BuildKestrel(startup);
+await app.RunAsync();
+return 0;

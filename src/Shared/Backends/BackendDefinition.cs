@@ -1,0 +1,49 @@
+namespace MasterMcp.Backends;
+
+/// <summary>How the gateway reaches a backend.</summary>
+public enum BackendKind
+{
+    Http,
+    Stdio,
+}
+
+/// <summary>Who owns a backend session.</summary>
+public enum BackendSessionMode
+{
+    /// <summary>One backend session per downstream client session (the default: server→client requests reach the right client).</summary>
+    PerClient,
+
+    /// <summary>One backend session shared by every client; only for backends that never send requests to the client.</summary>
+    Shared,
+}
+
+/// <summary>A backend server, normalized from its configuration entry (shortcuts expanded, defaults applied).</summary>
+public sealed record BackendDefinition
+{
+    public required string Id { get; init; }
+    public required BackendKind Kind { get; init; }
+
+    /// <summary>The prefix of its public names and URIs; empty means none.</summary>
+    public required string Prefix { get; init; }
+
+    public Uri? Url { get; init; }
+
+    /// <summary>auto, streamable_http or sse.</summary>
+    public string Transport { get; init; } = "auto";
+
+    public string? Command { get; init; }
+    public IReadOnlyList<string> Args { get; init; } = [];
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>HTTP headers; values may be secret references.</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+    public BackendSessionMode SessionMode { get; init; } = BackendSessionMode.PerClient;
+    public bool Required { get; init; }
+    public string? ProtocolVersion { get; init; }
+
+    /// <summary>A human-readable description of the endpoint, without secrets.</summary>
+    public string Endpoint => Kind == BackendKind.Http ? Url!.GetLeftPart(UriPartial.Path) : Command + (Args.Count > 0 ? " " + string.Join(' ', Args) : "");
+}

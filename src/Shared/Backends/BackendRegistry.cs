@@ -1,0 +1,226 @@
+using System.Collections.Concurrent;
+using MasterMcp.Configuration;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace MasterMcp.Backends;
+
+/// <summary>
+/// Owns every backend session of this instance. Each backend has one shared session (used for catalog listing, for
+/// backends declared <c>session: shared</c>, and for stateless clients), and backends in <c>per_client</c> mode get one
+/// session per downstream client session, so a backend's server→client requests reach exactly the client that owns it.
+/// Follows configuration reloads: removed backends are closed (their processes killed), added ones appear.
+/// </summary>
+public sealed partial class BackendRegistry : IAsyncDisposable
+{
+    /// <summary>The owner name of shared sessions.</summary>
+    public const string SharedOwner = "shared";
+
+    private readonly BackendConnector _connector;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger<BackendRegistry> _logger;
+    private readonly GatewayConfigMonitor _config;
+    private readonly ConcurrentDictionary<string, BackendClient> _shared = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Session, string Backend), BackendClient> _perSession = new();
+    private readonly ConcurrentDictionary<string, McpServer> _downstream = new(StringComparer.Ordinal);
+    private readonly IDisposable _subscription;
+    private readonly Lock _gate = new();
+    private IReadOnlyDictionary<string, BackendDefinition> _definitions;
+
+    public BackendRegistry(GatewayConfigMonitor config, BackendConnector connector, TimeProvider time, ILoggerFactory loggerFactory)
+    {
+        _config = config;
+        _connector = connector;
+        _time = time;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<BackendRegistry>();
+        _definitions = BackendDefinitions.From(config.CurrentValue).ToDictionary(d => d.Id, StringComparer.Ordinal);
+        _subscription = config.OnChange((options, _) => _ = ApplyAsync(options));
+    }
+
+    /// <summary>Raised when a backend says one of its lists changed ("tools", "resources", "prompts"), or backends were added or removed (null id).</summary>
+    public event Action<string?, string>? ListChanged;
+
+    /// <summary>Backends in configuration order.</summary>
+    public IReadOnlyList<BackendDefinition> Definitions => [.. _config.CurrentValue.Servers.Where(s => _definitions.ContainsKey(s.Id)).Select(s => _definitions[s.Id])];
+
+    /// <summary>The backend with this id, or null.</summary>
+    public BackendDefinition? Find(string id) => _definitions.TryGetValue(id, out var d) ? d : null;
+
+    /// <summary>How many per-client backend sessions are open (all backends).</summary>
+    public int PerClientSessionCount => _perSession.Count;
+
+    /// <summary>The shared session of a backend.</summary>
+    public BackendClient Shared(BackendDefinition definition) =>
+        _shared.GetOrAdd(definition.Id, _ => Create(definition, SharedOwner, downstream: null));
+
+    /// <summary>
+    /// The session a request from <paramref name="server"/> should use for <paramref name="definition"/>: its own per-client
+    /// session in per_client mode when the client has a session, else the shared one.
+    /// </summary>
+    public BackendClient For(BackendDefinition definition, McpServer? server)
+    {
+        var sessionId = server?.SessionId;
+        if (definition.SessionMode == BackendSessionMode.Shared || sessionId is null)
+        {
+            return Shared(definition);
+        }
+        _downstream[sessionId] = server!;
+        var client = _perSession.GetOrAdd((sessionId, definition.Id), key => Create(definition, key.Session, server));
+        EnforceProcessCap(definition);
+        return client;
+    }
+
+    /// <summary>Closes every backend session of a downstream session (it ended or expired).</summary>
+    public async Task EndSessionAsync(string sessionId)
+    {
+        _downstream.TryRemove(sessionId, out _);
+        foreach (var key in _perSession.Keys.Where(k => k.Session == sessionId).ToList())
+        {
+            if (_perSession.TryRemove(key, out var client))
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Downstream sessions currently known on this instance (to send them list_changed).</summary>
+    public IReadOnlyCollection<McpServer> DownstreamSessions => [.. _downstream.Values];
+
+    /// <summary>Remembers a downstream session so it receives notifications.</summary>
+    public void Track(McpServer server)
+    {
+        if (server.SessionId is { } id)
+        {
+            _downstream[id] = server;
+        }
+    }
+
+    /// <summary>Closes per-client sessions idle for longer than <paramref name="idle"/>; returns how many.</summary>
+    public async Task<int> EvictIdleAsync(TimeSpan idle)
+    {
+        var cutoff = _time.GetUtcNow() - idle;
+        var count = 0;
+        foreach (var (key, client) in _perSession.ToArray())
+        {
+            if (client.LastUsed < cutoff && _perSession.TryRemove(key, out _))
+            {
+                await client.DisposeAsync();
+                count++;
+            }
+        }
+        return count;
+    }
+
+    private void EnforceProcessCap(BackendDefinition definition)
+    {
+        if (definition.Kind != BackendKind.Stdio)
+        {
+            return;
+        }
+        var cap = _config.CurrentValue.Sessions.MaxStdioProcesses;
+        var stdio = _perSession.Where(p => p.Value.Definition.Kind == BackendKind.Stdio).ToList();
+        if (stdio.Count <= cap)
+        {
+            return;
+        }
+        // Over the cap: close the least recently used per-client processes.
+        foreach (var (key, client) in stdio.OrderBy(p => p.Value.LastUsed).Take(stdio.Count - cap))
+        {
+            if (_perSession.TryRemove(key, out _))
+            {
+                LogEvicted(_logger, client.Definition.Id, key.Session);
+                _ = client.DisposeAsync().AsTask();
+            }
+        }
+    }
+
+    private BackendClient Create(BackendDefinition definition, string owner, McpServer? downstream)
+    {
+        var logger = _loggerFactory.CreateLogger<BackendClient>();
+        return new BackendClient(definition, owner, (d, ct) => _connector.ConnectAsync(d, ClientOptions(d, downstream), ct), _time, logger);
+    }
+
+    private McpClientOptions ClientOptions(BackendDefinition definition, McpServer? downstream)
+    {
+        var options = new McpClientOptions
+        {
+            Handlers = new McpClientHandlers
+            {
+                NotificationHandlers =
+                [
+                    new(NotificationMethods.ToolListChangedNotification, (_, _) => RaiseListChanged(definition.Id, "tools")),
+                    new(NotificationMethods.ResourceListChangedNotification, (_, _) => RaiseListChanged(definition.Id, "resources")),
+                    new(NotificationMethods.PromptListChangedNotification, (_, _) => RaiseListChanged(definition.Id, "prompts")),
+                ],
+            },
+        };
+        BackendRelay.Configure(options, definition, downstream);
+        return options;
+    }
+
+    private ValueTask RaiseListChanged(string backendId, string list)
+    {
+        ListChanged?.Invoke(backendId, list);
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task ApplyAsync(GatewayOptions options)
+    {
+        IReadOnlyDictionary<string, BackendDefinition> next;
+        try
+        {
+            next = BackendDefinitions.From(options).ToDictionary(d => d.Id, StringComparer.Ordinal);
+        }
+        catch (ConfigurationException ex)
+        {
+            LogApplyFailed(_logger, ex.Message);
+            return;
+        }
+        IReadOnlyDictionary<string, BackendDefinition> previous;
+        lock (_gate)
+        {
+            previous = _definitions;
+            _definitions = next;
+        }
+        var stale = previous.Where(p => !next.TryGetValue(p.Key, out var n) || n != p.Value).Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+        foreach (var id in stale)
+        {
+            if (_shared.TryRemove(id, out var shared))
+            {
+                await shared.DisposeAsync();
+            }
+            foreach (var key in _perSession.Keys.Where(k => k.Backend == id).ToList())
+            {
+                if (_perSession.TryRemove(key, out var client))
+                {
+                    await client.DisposeAsync();
+                }
+            }
+        }
+        LogApplied(_logger, next.Count, stale.Count);
+        ListChanged?.Invoke(null, "all");
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        _subscription.Dispose();
+        var all = _shared.Values.Concat(_perSession.Values).ToList();
+        _shared.Clear();
+        _perSession.Clear();
+        await Task.WhenAll(all.Select(c => c.DisposeAsync().AsTask()));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Backends updated from configuration: {Count} configured, {Closed} closed or replaced")]
+    private static partial void LogApplied(ILogger logger, int count, int closed);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Backends not updated: {Reason}")]
+    private static partial void LogApplyFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Closed the per-client session of backend {BackendId} for session {SessionId}: stdio process cap reached")]
+    private static partial void LogEvicted(ILogger logger, string backendId, string sessionId);
+}

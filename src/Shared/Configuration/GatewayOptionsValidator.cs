@@ -1,0 +1,58 @@
+using System.Globalization;
+
+namespace MasterMcp.Configuration;
+
+/// <summary>Checks that a schema cannot express: unique server ids, one transport per server, strategies that exist yet.</summary>
+public static class GatewayOptionsValidator
+{
+    /// <summary>Every problem as (dotted path, message).</summary>
+    public static IEnumerable<(string Path, string Message)> Validate(GatewayOptions options)
+    {
+        var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < options.Servers.Count; i++)
+        {
+            var server = options.Servers[i];
+            var at = "servers[" + i.ToString(CultureInfo.InvariantCulture) + "]";
+            if (!ids.Add(server.Id))
+            {
+                yield return (at + ".id", $"server id '{server.Id}' is used more than once");
+            }
+            var kind = server.Type;
+            var hasUrl = !string.IsNullOrEmpty(server.Url);
+            var hasCommand = !string.IsNullOrEmpty(server.Command);
+            switch (kind)
+            {
+                case "npm" or "pypi":
+                    if (string.IsNullOrEmpty(server.Package))
+                    {
+                        yield return (at + ".package", $"type '{kind}' needs 'package'");
+                    }
+                    break;
+                case "docker":
+                    if (string.IsNullOrEmpty(server.Image) && string.IsNullOrEmpty(server.Package))
+                    {
+                        yield return (at + ".image", "type 'docker' needs 'image'");
+                    }
+                    break;
+                default:
+                    if (hasUrl == hasCommand)
+                    {
+                        yield return (at, "a server needs exactly one of 'url' (HTTP) or 'command' (stdio)");
+                    }
+                    else if (hasUrl && !(Uri.TryCreate(server.Url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
+                    {
+                        yield return (at + ".url", "must be an absolute http or https URL");
+                    }
+                    break;
+            }
+            if (server.Transport is not null and not "auto" && !hasUrl)
+            {
+                yield return (at + ".transport", "only applies to servers with a 'url'");
+            }
+            if (server.AuthStrategy is not null and not "bypass_auth")
+            {
+                yield return (at + ".auth_strategy", $"'{server.AuthStrategy}' is not available yet: only 'bypass_auth' is supported in this version (per-user credentials arrive with the backend credentials feature)");
+            }
+        }
+    }
+}

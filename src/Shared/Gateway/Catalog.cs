@@ -1,0 +1,231 @@
+using System.Collections.Concurrent;
+using MasterMcp.Backends;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace MasterMcp.Gateway;
+
+/// <summary>
+/// The aggregated catalog of every backend. Lists fan out in parallel, each backend bounded by its own timeout; results are
+/// cached per backend until the backend says a list changed or the configuration changes. A backend that fails or is slow
+/// is left out (and reported) instead of failing or stalling the list; failures are retried after a short pause.
+/// </summary>
+public sealed partial class Catalog
+{
+    private static readonly TimeSpan FailureCacheTime = TimeSpan.FromSeconds(2);
+
+    private readonly BackendRegistry _registry;
+    private readonly TimeProvider _time;
+    private readonly ILogger<Catalog> _logger;
+    private readonly ConcurrentDictionary<string, Lazy<Task<BackendListing>>> _listings = new(StringComparer.Ordinal);
+    private CatalogSnapshot? _snapshot;
+    private long _version;
+
+    public Catalog(BackendRegistry registry, TimeProvider time, ILogger<Catalog> logger)
+    {
+        _registry = registry;
+        _time = time;
+        _logger = logger;
+        registry.ListChanged += (backendId, _) => Invalidate(backendId);
+    }
+
+    /// <summary>Raised after the catalog was invalidated because something changed (clients should get list_changed).</summary>
+    public event Action? Changed;
+
+    /// <summary>Drops the cached listing of one backend (or all, for null).</summary>
+    public void Invalidate(string? backendId)
+    {
+        if (backendId is null)
+        {
+            _listings.Clear();
+        }
+        else
+        {
+            _listings.TryRemove(backendId, out _);
+        }
+        Interlocked.Increment(ref _version);
+        Volatile.Write(ref _snapshot, null);
+        Changed?.Invoke();
+    }
+
+    /// <summary>The current catalog; lists the backends whose listing is missing or expired.</summary>
+    public async Task<CatalogSnapshot> GetAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _snapshot) is { } cached && !HasExpiredFailures(cached))
+        {
+            return cached;
+        }
+        var version = Interlocked.Read(ref _version);
+        var definitions = _registry.Definitions;
+        var listings = await Task.WhenAll(definitions.Select(d => ListingAsync(d, cancellationToken)));
+        var snapshot = Build(definitions, listings);
+        if (Interlocked.Read(ref _version) == version)
+        {
+            Volatile.Write(ref _snapshot, snapshot);
+        }
+        return snapshot;
+    }
+
+    private bool HasExpiredFailures(CatalogSnapshot snapshot)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var (id, lazy) in _listings)
+        {
+            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && lazy.Value.Result is { Error: not null } failed && now - failed.At > FailureCacheTime)
+            {
+                return true;
+            }
+        }
+        return snapshot.Backends.Count != _registry.Definitions.Count;
+    }
+
+    private async Task<BackendListing> ListingAsync(BackendDefinition definition, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var lazy = _listings.GetOrAdd(definition.Id, _ => new Lazy<Task<BackendListing>>(() => FetchAsync(definition)));
+            var listing = await lazy.Value.WaitAsync(cancellationToken);
+            if (listing.Error is not null && _time.GetUtcNow() - listing.At > FailureCacheTime)
+            {
+                _listings.TryRemove(new KeyValuePair<string, Lazy<Task<BackendListing>>>(definition.Id, lazy));
+                continue;
+            }
+            return listing;
+        }
+    }
+
+    private async Task<BackendListing> FetchAsync(BackendDefinition definition)
+    {
+        using var timeout = new CancellationTokenSource(definition.Timeout);
+        try
+        {
+            var client = await _registry.Shared(definition).GetAsync(timeout.Token);
+            var capabilities = client.ServerCapabilities;
+            var tools = capabilities.Tools is not null ? ListAsync(client.ListToolsAsync(cancellationToken: timeout.Token), t => t.ProtocolTool) : Task.FromResult<IReadOnlyList<Tool>>([]);
+            var prompts = capabilities.Prompts is not null ? ListAsync(client.ListPromptsAsync(cancellationToken: timeout.Token), p => p.ProtocolPrompt) : Task.FromResult<IReadOnlyList<Prompt>>([]);
+            var resources = capabilities.Resources is not null ? ListAsync(client.ListResourcesAsync(cancellationToken: timeout.Token), r => r.ProtocolResource) : Task.FromResult<IReadOnlyList<Resource>>([]);
+            var templates = capabilities.Resources is not null ? ListAsync(client.ListResourceTemplatesAsync(cancellationToken: timeout.Token), r => r.ProtocolResourceTemplate) : Task.FromResult<IReadOnlyList<ResourceTemplate>>([]);
+            await Task.WhenAll(tools, prompts, resources, templates);
+            return new BackendListing(tools.Result, prompts.Result, resources.Result, templates.Result, null, _time.GetUtcNow());
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            var reason = ex is OperationCanceledException ? $"did not list within {definition.Timeout.TotalMilliseconds:0} ms" : BackendClient.Describe(ex);
+            LogListingFailed(_logger, definition.Id, reason);
+            return BackendListing.Failed(reason, _time.GetUtcNow());
+        }
+    }
+
+    private static async Task<IReadOnlyList<TOut>> ListAsync<TIn, TOut>(ValueTask<IList<TIn>> list, Func<TIn, TOut> select) =>
+        [.. (await list).Select(select)];
+
+    private CatalogSnapshot Build(IReadOnlyList<BackendDefinition> definitions, BackendListing[] listings)
+    {
+        var tools = new List<CatalogTool>();
+        var prompts = new List<CatalogPrompt>();
+        var resources = new List<CatalogResource>();
+        var templates = new List<CatalogTemplate>();
+        var collisions = new List<CatalogCollision>();
+        var toolsByName = new Dictionary<string, CatalogTool>(StringComparer.Ordinal);
+        var promptsByName = new Dictionary<string, CatalogPrompt>(StringComparer.Ordinal);
+        var resourcesByUri = new Dictionary<string, CatalogResource>(StringComparer.Ordinal);
+        var templatesByUri = new Dictionary<string, CatalogTemplate>(StringComparer.Ordinal);
+        var statuses = new List<BackendStatus>();
+
+        for (var i = 0; i < definitions.Count; i++)
+        {
+            var d = definitions[i];
+            var listing = listings[i];
+            foreach (var tool in listing.Tools)
+            {
+                var name = PublicNames.For(d.Prefix, tool.Name);
+                if (toolsByName.TryGetValue(name, out var existing))
+                {
+                    collisions.Add(Collide("tool", name, existing.BackendId, d.Id));
+                    continue;
+                }
+                var entry = new CatalogTool(name, d.Id, tool.Name, name == tool.Name ? tool : ProtocolJson.With(tool, "name", name));
+                toolsByName[name] = entry;
+                tools.Add(entry);
+            }
+            foreach (var prompt in listing.Prompts)
+            {
+                var name = PublicNames.For(d.Prefix, prompt.Name);
+                if (promptsByName.TryGetValue(name, out var existing))
+                {
+                    collisions.Add(Collide("prompt", name, existing.BackendId, d.Id));
+                    continue;
+                }
+                var entry = new CatalogPrompt(name, d.Id, prompt.Name, name == prompt.Name ? prompt : ProtocolJson.With(prompt, "name", name));
+                promptsByName[name] = entry;
+                prompts.Add(entry);
+            }
+            foreach (var resource in listing.Resources)
+            {
+                var uri = ResourceUris.ToPublic(d.Prefix, resource.Uri);
+                if (resourcesByUri.TryGetValue(uri, out var existing))
+                {
+                    collisions.Add(Collide("resource", uri, existing.BackendId, d.Id));
+                    continue;
+                }
+                var entry = new CatalogResource(uri, d.Id, resource.Uri, uri == resource.Uri ? resource : ProtocolJson.With(resource, "uri", uri));
+                resourcesByUri[uri] = entry;
+                resources.Add(entry);
+            }
+            foreach (var template in listing.Templates)
+            {
+                var uri = ResourceUris.ToPublic(d.Prefix, template.UriTemplate);
+                if (templatesByUri.TryGetValue(uri, out var existing))
+                {
+                    collisions.Add(Collide("resource_template", uri, existing.BackendId, d.Id));
+                    continue;
+                }
+                var entry = new CatalogTemplate(uri, d.Id, template.UriTemplate, uri == template.UriTemplate ? template : ProtocolJson.With(template, "uriTemplate", uri));
+                templatesByUri[uri] = entry;
+                templates.Add(entry);
+            }
+            var shared = _registry.Shared(d);
+            var info = shared.State == BackendState.Connected ? SafeInfo(shared) : default;
+            statuses.Add(new BackendStatus(
+                d.Id,
+                d.Kind == BackendKind.Http ? d.Transport : "stdio",
+                d.Endpoint,
+                listing.Error is null ? BackendState.Connected : BackendState.Failed,
+                listing.Error ?? shared.LastError,
+                listing.Tools.Count, listing.Resources.Count, listing.Templates.Count, listing.Prompts.Count,
+                d.Required, info.Name, info.Version));
+        }
+        return new CatalogSnapshot
+        {
+            Tools = tools,
+            Prompts = prompts,
+            Resources = resources,
+            Templates = templates,
+            Collisions = collisions,
+            Backends = statuses,
+            ToolsByName = toolsByName,
+            PromptsByName = promptsByName,
+            ResourcesByUri = resourcesByUri,
+            TemplatesByUri = templatesByUri,
+        };
+    }
+
+    private static (string? Name, string? Version) SafeInfo(BackendClient client)
+    {
+        var task = client.GetAsync(CancellationToken.None);
+        return task.IsCompletedSuccessfully ? (task.Result.ServerInfo?.Name, task.Result.NegotiatedProtocolVersion) : default;
+    }
+
+    private CatalogCollision Collide(string kind, string name, string kept, string skipped)
+    {
+        LogCollision(_logger, kind, name, kept, skipped);
+        return new CatalogCollision(kind, name, kept, skipped);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Backend {BackendId} left out of the catalog: {Reason}")]
+    private static partial void LogListingFailed(ILogger logger, string backendId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Name collision: {Kind} '{Name}' of backend {Skipped} skipped; backend {Kept} already has it")]
+    private static partial void LogCollision(ILogger logger, string kind, string name, string kept, string skipped);
+}

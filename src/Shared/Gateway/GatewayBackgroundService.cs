@@ -1,0 +1,75 @@
+using MasterMcp.Backends;
+using MasterMcp.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol.Protocol;
+
+namespace MasterMcp.Gateway;
+
+/// <summary>
+/// Background duties of the gateway: tells connected clients when the catalog changed (list_changed), closes per-client
+/// backend sessions left idle, and closes every backend (killing stdio process trees) when the host stops.
+/// </summary>
+public sealed partial class GatewayBackgroundService(Catalog catalog, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, ILogger<GatewayBackgroundService> logger) : BackgroundService
+{
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        catalog.Changed += NotifyClients;
+        try
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(30));
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                var evicted = await registry.EvictIdleAsync(TimeSpan.FromMinutes(options.CurrentValue.Sessions.IdleTimeoutMinutes));
+                if (evicted > 0)
+                {
+                    LogEvicted(logger, evicted);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+        finally
+        {
+            catalog.Changed -= NotifyClients;
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await registry.DisposeAsync();
+    }
+
+    private void NotifyClients()
+    {
+        foreach (var server in registry.DownstreamSessions)
+        {
+            _ = SendAsync(server);
+        }
+
+        static async Task SendAsync(ModelContextProtocol.Server.McpServer server)
+        {
+            foreach (var method in new[] { NotificationMethods.ToolListChangedNotification, NotificationMethods.PromptListChangedNotification, NotificationMethods.ResourceListChangedNotification })
+            {
+                try
+                {
+                    await server.SendNotificationAsync(method);
+                }
+                catch (Exception)
+                {
+                    // The client has no open stream (or left); it will see the new lists on its next request.
+                    return;
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Count} idle per-client backend session(s)")]
+    private static partial void LogEvicted(ILogger logger, int count);
+}

@@ -1,0 +1,240 @@
+using MasterMcp.Backends;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace MasterMcp.Gateway;
+
+/// <summary>
+/// The MCP server side of the gateway: lists come from the <see cref="Catalog"/>, and every call is routed to the backend
+/// that owns the public name, under its original name. Backend errors keep their JSON-RPC code, message and data; a tool
+/// error stays a tool result.
+/// </summary>
+public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry registry, ILogger<GatewayHandlers> logger)
+{
+    public async ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> context, CancellationToken cancellationToken)
+    {
+        registry.Track(context.Server);
+        var snapshot = await catalog.GetAsync(cancellationToken);
+        return new ListToolsResult { Tools = [.. snapshot.Tools.Select(t => t.Tool)] };
+    }
+
+    public async ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> context, CancellationToken cancellationToken)
+    {
+        registry.Track(context.Server);
+        var snapshot = await catalog.GetAsync(cancellationToken);
+        return new ListPromptsResult { Prompts = [.. snapshot.Prompts.Select(p => p.Prompt)] };
+    }
+
+    public async ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> context, CancellationToken cancellationToken)
+    {
+        registry.Track(context.Server);
+        var snapshot = await catalog.GetAsync(cancellationToken);
+        return new ListResourcesResult { Resources = [.. snapshot.Resources.Select(r => r.Resource)] };
+    }
+
+    public async ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> context, CancellationToken cancellationToken)
+    {
+        registry.Track(context.Server);
+        var snapshot = await catalog.GetAsync(cancellationToken);
+        return new ListResourceTemplatesResult { ResourceTemplates = [.. snapshot.Templates.Select(t => t.Template)] };
+    }
+
+    public async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken)
+    {
+        var request = context.Params ?? throw new McpProtocolException("tools/call needs params", McpErrorCode.InvalidParams);
+        var snapshot = await catalog.GetAsync(cancellationToken);
+        var tool = snapshot.FindTool(request.Name) ?? throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
+        var definition = Owner(tool.BackendId);
+        var result = await OnBackendAsync(definition, context.Server, client => client.CallToolAsync(
+            new CallToolRequestParams { Name = tool.OriginalName, Arguments = request.Arguments, Meta = request.Meta }, cancellationToken), cancellationToken);
+        return ProtocolJson.RewriteUris(result, definition.Prefix);
+    }
+
+    public async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> context, CancellationToken cancellationToken)
+    {
+        var request = context.Params ?? throw new McpProtocolException("prompts/get needs params", McpErrorCode.InvalidParams);
+        var snapshot = await catalog.GetAsync(cancellationToken);
+        var prompt = snapshot.FindPrompt(request.Name) ?? throw new McpProtocolException($"Unknown prompt: '{request.Name}'", McpErrorCode.InvalidParams);
+        var definition = Owner(prompt.BackendId);
+        var result = await OnBackendAsync(definition, context.Server, client => client.GetPromptAsync(
+            new GetPromptRequestParams { Name = prompt.OriginalName, Arguments = request.Arguments, Meta = request.Meta }, cancellationToken), cancellationToken);
+        return ProtocolJson.RewriteUris(result, definition.Prefix);
+    }
+
+    public async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> context, CancellationToken cancellationToken)
+    {
+        var request = context.Params ?? throw new McpProtocolException("resources/read needs params", McpErrorCode.InvalidParams);
+        var snapshot = await catalog.GetAsync(cancellationToken);
+        var (definition, originalUri) = ResolveUri(snapshot, request.Uri)
+            ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
+        var result = await OnBackendAsync(definition, context.Server, client => client.ReadResourceAsync(
+            new ReadResourceRequestParams { Uri = originalUri, Meta = request.Meta }, cancellationToken), cancellationToken);
+        if (definition.Prefix.Length == 0)
+        {
+            return result;
+        }
+        var node = ProtocolJson.ToNode(result);
+        if (node["contents"] is System.Text.Json.Nodes.JsonArray contents)
+        {
+            foreach (var item in contents.OfType<System.Text.Json.Nodes.JsonObject>())
+            {
+                if (item["uri"] is System.Text.Json.Nodes.JsonValue uri)
+                {
+                    item["uri"] = ResourceUris.ToPublic(definition.Prefix, uri.GetValue<string>());
+                }
+            }
+        }
+        return ProtocolJson.FromNode<ReadResourceResult>(node);
+    }
+
+    public async ValueTask<CompleteResult> CompleteAsync(RequestContext<CompleteRequestParams> context, CancellationToken cancellationToken)
+    {
+        var request = context.Params ?? throw new McpProtocolException("completion/complete needs params", McpErrorCode.InvalidParams);
+        var snapshot = await catalog.GetAsync(cancellationToken);
+        BackendDefinition definition;
+        Reference reference;
+        switch (request.Ref.Type)
+        {
+            case "ref/prompt":
+                var prompt = snapshot.FindPrompt(request.Ref.Name ?? "") ?? throw new McpProtocolException($"Unknown prompt: '{request.Ref.Name}'", McpErrorCode.InvalidParams);
+                definition = Owner(prompt.BackendId);
+                reference = new Reference { Type = "ref/prompt", Name = prompt.OriginalName };
+                break;
+            case "ref/resource":
+                var uri = request.Ref.Uri ?? "";
+                if (snapshot.FindTemplate(uri) is { } template)
+                {
+                    definition = Owner(template.BackendId);
+                    reference = new Reference { Type = "ref/resource", Uri = template.OriginalUriTemplate };
+                }
+                else
+                {
+                    var resolved = ResolveUri(snapshot, uri) ?? throw new McpProtocolException($"Unknown resource template: '{uri}'", McpErrorCode.InvalidParams);
+                    definition = resolved.Definition;
+                    reference = new Reference { Type = "ref/resource", Uri = resolved.OriginalUri };
+                }
+                break;
+            default:
+                throw new McpProtocolException($"Unknown completion reference type: '{request.Ref.Type}'", McpErrorCode.InvalidParams);
+        }
+        return await OnBackendAsync(definition, context.Server, client => client.CompleteAsync(
+            new CompleteRequestParams { Ref = reference, Argument = request.Argument, Context = request.Context, Meta = request.Meta }, cancellationToken), cancellationToken);
+    }
+
+    public async ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> context, CancellationToken cancellationToken)
+    {
+        var request = context.Params ?? throw new McpProtocolException("resources/subscribe needs params", McpErrorCode.InvalidParams);
+        var snapshot = await catalog.GetAsync(cancellationToken);
+        var (definition, originalUri) = ResolveUri(snapshot, request.Uri) ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
+        await OnBackendAsync(definition, context.Server, async client =>
+        {
+            await client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = originalUri, Meta = request.Meta }, cancellationToken);
+            return true;
+        }, cancellationToken);
+        return new EmptyResult();
+    }
+
+    public async ValueTask<EmptyResult> UnsubscribeAsync(RequestContext<UnsubscribeRequestParams> context, CancellationToken cancellationToken)
+    {
+        var request = context.Params ?? throw new McpProtocolException("resources/unsubscribe needs params", McpErrorCode.InvalidParams);
+        var snapshot = await catalog.GetAsync(cancellationToken);
+        var (definition, originalUri) = ResolveUri(snapshot, request.Uri) ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
+        await OnBackendAsync(definition, context.Server, async client =>
+        {
+            await client.UnsubscribeFromResourceAsync(new UnsubscribeRequestParams { Uri = originalUri, Meta = request.Meta }, cancellationToken);
+            return true;
+        }, cancellationToken);
+        return new EmptyResult();
+    }
+
+    public async ValueTask<EmptyResult> SetLoggingLevelAsync(RequestContext<SetLevelRequestParams> context, CancellationToken cancellationToken)
+    {
+        var request = context.Params ?? throw new McpProtocolException("logging/setLevel needs params", McpErrorCode.InvalidParams);
+        registry.Track(context.Server);
+        // Only backends whose sessions belong to this client can deliver its log messages; tell each of them.
+        var targets = registry.Definitions.Where(d => d.SessionMode == BackendSessionMode.PerClient && context.Server.SessionId is not null);
+        await Task.WhenAll(targets.Select(async d =>
+        {
+            try
+            {
+                var client = await registry.For(d, context.Server).GetAsync(cancellationToken);
+                if (client.ServerCapabilities.Logging is not null)
+                {
+                    await client.SetLoggingLevelAsync(new SetLevelRequestParams { Level = request.Level }, cancellationToken);
+                }
+            }
+            catch (Exception ex) when (ex is BackendUnavailableException or McpException or IOException or HttpRequestException)
+            {
+                LogSetLevelFailed(logger, d.Id, ex.Message);
+            }
+        }));
+        return new EmptyResult();
+    }
+
+    private BackendDefinition Owner(string backendId) =>
+        registry.Find(backendId) ?? throw new McpProtocolException($"Backend '{backendId}' was removed from the configuration", McpErrorCode.InternalError);
+
+    private (BackendDefinition Definition, string OriginalUri)? ResolveUri(CatalogSnapshot snapshot, string uri)
+    {
+        if (snapshot.FindResource(uri) is { } listed)
+        {
+            return (Owner(listed.BackendId), listed.OriginalUri);
+        }
+        if (ResourceUris.TryParse(uri, out var prefix, out var original))
+        {
+            var byPrefix = registry.Definitions.FirstOrDefault(d => string.Equals(d.Prefix, prefix, StringComparison.OrdinalIgnoreCase));
+            if (byPrefix is not null)
+            {
+                return (byPrefix, original);
+            }
+        }
+        // Unprefixed backends keep their URIs: pick the one whose template matches, else the only unprefixed backend.
+        var unprefixed = registry.Definitions.Where(d => d.Prefix.Length == 0).ToList();
+        foreach (var template in snapshot.Templates)
+        {
+            var literal = template.PublicUriTemplate.Split('{')[0];
+            if (literal.Length > 0 && uri.StartsWith(literal, StringComparison.Ordinal) && unprefixed.Any(d => d.Id == template.BackendId))
+            {
+                return (Owner(template.BackendId), uri);
+            }
+        }
+        return unprefixed.Count == 1 ? (unprefixed[0], uri) : null;
+    }
+
+    private async Task<T> OnBackendAsync<T>(BackendDefinition definition, McpServer server, Func<McpClient, Task<T>> call, CancellationToken cancellationToken)
+    {
+        var session = registry.For(definition, server);
+        McpClient client;
+        try
+        {
+            client = await session.GetAsync(cancellationToken);
+        }
+        catch (BackendUnavailableException ex)
+        {
+            throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
+        }
+        try
+        {
+            return await call(client);
+        }
+        catch (McpProtocolException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or ObjectDisposedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            var reason = BackendClient.Describe(ex);
+            await session.ResetAsync(reason);
+            throw new McpProtocolException($"Backend '{definition.Id}' failed: {reason}", McpErrorCode.InternalError);
+        }
+    }
+
+    private Task<T> OnBackendAsync<T>(BackendDefinition definition, McpServer server, Func<McpClient, ValueTask<T>> call, CancellationToken cancellationToken) =>
+        OnBackendAsync(definition, server, client => call(client).AsTask(), cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "logging/setLevel not forwarded to backend {BackendId}: {Reason}")]
+    private static partial void LogSetLevelFailed(ILogger logger, string backendId, string reason);
+}

@@ -1,0 +1,79 @@
+using MasterMcp.Backends;
+using MasterMcp.Configuration;
+using MasterMcp.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol.AspNetCore;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace MasterMcp.Gateway;
+
+/// <summary>Registers the MCP server side (SDK transport and our handlers) and the backend side.</summary>
+public static class GatewayMcpServiceCollectionExtensions
+{
+    /// <summary>Adds the aggregating MCP server at /mcp and everything it routes to.</summary>
+    public static IServiceCollection AddMcpGateway(this IServiceCollection services, GatewayOptions options)
+    {
+        services.AddHttpClient(BackendConnector.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddSingleton<BackendConnector>();
+        services.AddSingleton<BackendRegistry>();
+        services.AddSingleton<Catalog>();
+        services.AddSingleton<GatewayHandlers>();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<ISessionMigrationHandler>(sp => sp.GetRequiredService<SessionStore>());
+        services.AddSingleton<IReadinessCheck, BackendsReadinessCheck>();
+        services.AddHostedService<GatewayBackgroundService>();
+        services.AddRouting();
+
+        services.AddMcpServer(server =>
+            {
+                server.ServerInfo = new Implementation { Name = ProductInfo.Name, Title = "Master MCP Server", Version = ProductInfo.Version };
+                server.Capabilities = new ServerCapabilities
+                {
+                    Tools = new ToolsCapability { ListChanged = true },
+                    Prompts = new PromptsCapability { ListChanged = true },
+                    Resources = new ResourcesCapability { ListChanged = true, Subscribe = true },
+                    Completions = new CompletionsCapability(),
+                    Logging = new LoggingCapability(),
+                };
+            })
+            .WithHttpTransport(transport =>
+            {
+                transport.SessionMode = HttpServerSessionMode.StatefulForInitializeClients;
+                transport.IdleTimeout = TimeSpan.FromMinutes(options.Sessions.IdleTimeoutMinutes);
+#pragma warning disable MCPEXP002 // RunSessionHandler is experimental; it is the only hook that sees a session end.
+                transport.RunSessionHandler = async (context, server, cancellationToken) =>
+                {
+                    var registry = context.RequestServices.GetRequiredService<BackendRegistry>();
+                    registry.Track(server);
+                    try
+                    {
+                        await server.RunAsync(cancellationToken);
+                    }
+                    finally
+                    {
+                        if (server.SessionId is { } id)
+                        {
+                            await registry.EndSessionAsync(id);
+                        }
+                    }
+                };
+#pragma warning restore MCPEXP002
+            })
+            .WithListToolsHandler((c, ct) => Handlers(c).ListToolsAsync(c, ct))
+            .WithCallToolHandler((c, ct) => Handlers(c).CallToolAsync(c, ct))
+            .WithListPromptsHandler((c, ct) => Handlers(c).ListPromptsAsync(c, ct))
+            .WithGetPromptHandler((c, ct) => Handlers(c).GetPromptAsync(c, ct))
+            .WithListResourcesHandler((c, ct) => Handlers(c).ListResourcesAsync(c, ct))
+            .WithListResourceTemplatesHandler((c, ct) => Handlers(c).ListResourceTemplatesAsync(c, ct))
+            .WithReadResourceHandler((c, ct) => Handlers(c).ReadResourceAsync(c, ct))
+            .WithCompleteHandler((c, ct) => Handlers(c).CompleteAsync(c, ct))
+            .WithSubscribeToResourcesHandler((c, ct) => Handlers(c).SubscribeAsync(c, ct))
+            .WithUnsubscribeFromResourcesHandler((c, ct) => Handlers(c).UnsubscribeAsync(c, ct))
+            .WithSetLoggingLevelHandler((c, ct) => Handlers(c).SetLoggingLevelAsync(c, ct));
+        return services;
+    }
+
+    private static GatewayHandlers Handlers<T>(RequestContext<T> context) =>
+        context.Services!.GetRequiredService<GatewayHandlers>();
+}

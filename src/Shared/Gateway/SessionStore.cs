@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MasterMcp.Configuration;
+using MasterMcp.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol;
+using ModelContextProtocol.AspNetCore;
+using ModelContextProtocol.Protocol;
+
+namespace MasterMcp.Gateway;
+
+/// <summary>
+/// Client sessions in Table Storage: what a session needs to continue on another instance (the client's initialize
+/// parameters). The SDK asks this store when a request names a session it does not hold in memory; idle sessions expire
+/// (the row carries an expiry, refreshed while the session is used).
+/// </summary>
+public sealed partial class SessionStore(IStoreFactory stores, IOptionsMonitor<GatewayOptions> options, TimeProvider time, ILogger<SessionStore> logger) : ISessionMigrationHandler
+{
+    private const string Partition = "session";
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastTouched = new(StringComparer.Ordinal);
+
+    private ITableStore Table => stores.GetTable("sessions");
+
+    private TimeSpan IdleTimeout => TimeSpan.FromMinutes(options.CurrentValue.Sessions.IdleTimeoutMinutes);
+
+    /// <inheritdoc />
+    public async ValueTask OnSessionInitializedAsync(HttpContext context, string sessionId, InitializeRequestParams initializeParams, CancellationToken cancellationToken)
+    {
+        var record = new StoredSession(JsonSerializer.Serialize(initializeParams, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(InitializeRequestParams))), time.GetUtcNow());
+        await Table.UpsertAsync(Partition, sessionId, record, SessionJsonContext.Default.StoredSession, time.GetUtcNow() + IdleTimeout, cancellationToken);
+        _lastTouched[sessionId] = time.GetUtcNow();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<InitializeRequestParams?> AllowSessionMigrationAsync(HttpContext context, string sessionId, CancellationToken cancellationToken)
+    {
+        var stored = await Table.GetAsync(Partition, sessionId, SessionJsonContext.Default.StoredSession, cancellationToken);
+        if (stored is null)
+        {
+            return null;
+        }
+        LogMigrated(logger, sessionId);
+        await TouchAsync(sessionId, cancellationToken, force: true);
+        return (InitializeRequestParams?)JsonSerializer.Deserialize(stored.Value.InitializeParams, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(InitializeRequestParams)));
+    }
+
+    /// <summary>Extends a session's expiry; writes at most once per quarter of the idle timeout per instance.</summary>
+    public async Task TouchAsync(string sessionId, CancellationToken cancellationToken, bool force = false)
+    {
+        var now = time.GetUtcNow();
+        if (!force && _lastTouched.TryGetValue(sessionId, out var last) && now - last < IdleTimeout / 4)
+        {
+            return;
+        }
+        _lastTouched[sessionId] = now;
+        var stored = await Table.GetAsync(Partition, sessionId, SessionJsonContext.Default.StoredSession, cancellationToken);
+        if (stored is not null)
+        {
+            try
+            {
+                await Table.UpdateAsync(Partition, sessionId, stored.Value, stored.ETag, SessionJsonContext.Default.StoredSession, now + IdleTimeout, cancellationToken);
+            }
+            catch (StoreConflictException)
+            {
+                // Another instance refreshed it at the same moment; either expiry is fine.
+            }
+        }
+    }
+
+    /// <summary>Forgets a session (DELETE by the client).</summary>
+    public async Task DeleteAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        _lastTouched.TryRemove(sessionId, out _);
+        await Table.DeleteAsync(Partition, sessionId, cancellationToken: cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} continued on this instance from the session store")]
+    private static partial void LogMigrated(ILogger logger, string sessionId);
+}
+
+/// <summary>A session row: the client's initialize parameters as JSON.</summary>
+public sealed record StoredSession(string InitializeParams, DateTimeOffset CreatedAt);
+
+[JsonSerializable(typeof(StoredSession))]
+internal sealed partial class SessionJsonContext : JsonSerializerContext;

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using MasterMcp.Configuration;
+using MasterMcp.Secrets;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MasterMcp.Hosting;
+
+/// <summary>
+/// What runs around every handler on both hosts: correlation id, the origin-secret check, the Origin check and error mapping.
+/// Kept out of ASP.NET middleware on purpose, because the Functions host would not run Kestrel-only middleware.
+/// </summary>
+public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> options, ISecretResolver secrets, ILogger<GatewayPipeline> logger)
+{
+    private static readonly ActivitySource Source = new("MasterMcp.Gateway");
+
+    /// <summary>Runs <paramref name="route"/>'s handler for this request.</summary>
+    public async Task InvokeAsync(HttpContext context, GatewayRoute route)
+    {
+        using var activity = Activity.Current is null ? StartActivity(context, route) : null;
+        var traceId = Activity.Current?.TraceId.ToHexString() ?? context.TraceIdentifier;
+        context.Response.Headers["X-Correlation-Id"] = traceId;
+        using var scope = logger.BeginScope(new KeyValuePair<string, object>[] { new("CorrelationId", traceId), new("Route", route.Name) });
+        try
+        {
+            var current = options.CurrentValue;
+            if (route.RequiresOriginSecret && current.Security.OriginSecret is { Length: > 0 } configured)
+            {
+                await CheckOriginSecretAsync(context, current.Security, configured);
+            }
+            if (route.ChecksOrigin)
+            {
+                CheckOrigin(context, current);
+            }
+            var handler = (IEndpointHandler)context.RequestServices.GetRequiredService(route.HandlerType);
+            await handler.HandleAsync(context);
+        }
+        catch (GatewayHttpException ex)
+        {
+            LogRequestRefused(logger, route.Name, ex.StatusCode, ex.Code);
+            await WriteErrorAsync(context, ex.StatusCode, ex.Code, ex.Message, traceId);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nothing to answer.
+        }
+        catch (Exception ex)
+        {
+            LogUnhandled(logger, route.Name, ex);
+            await WriteErrorAsync(context, StatusCodes.Status500InternalServerError, "internal_error",
+                "The gateway failed to handle this request; quote the correlation id when reporting it.", traceId);
+        }
+    }
+
+    private static Activity? StartActivity(HttpContext context, GatewayRoute route)
+    {
+        ActivityContext.TryParse(context.Request.Headers["traceparent"], context.Request.Headers["tracestate"], out var parent);
+        var activity = Source.StartActivity("HTTP " + route.Name, ActivityKind.Server, parent);
+        if (activity is null)
+        {
+            // No listener: still create one so the trace id correlates the logs of this request.
+            activity = new Activity("HTTP " + route.Name);
+            activity.SetIdFormat(ActivityIdFormat.W3C);
+            if (parent != default)
+            {
+                activity.SetParentId(parent.TraceId, parent.SpanId, parent.TraceFlags);
+            }
+            activity.Start();
+        }
+        return activity;
+    }
+
+    private async Task CheckOriginSecretAsync(HttpContext context, SecurityOptions security, string configured)
+    {
+        var expected = await secrets.ResolveAsync(configured, "security.origin_secret", context.RequestAborted);
+        var presented = context.Request.Headers[security.OriginSecretHeader].ToString();
+        var ok = presented.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected));
+        if (!ok)
+        {
+            throw new GatewayHttpException(StatusCodes.Status403Forbidden, "origin_secret_required",
+                $"This gateway only accepts requests through its proxy: the {security.OriginSecretHeader} header is missing or wrong.");
+        }
+    }
+
+    private static void CheckOrigin(HttpContext context, GatewayOptions current)
+    {
+        var origin = context.Request.Headers.Origin.ToString();
+        if (origin.Length == 0 || OriginPolicy.IsAllowed(origin, context, current))
+        {
+            return;
+        }
+        throw new GatewayHttpException(StatusCodes.Status403Forbidden, "origin_not_allowed",
+            $"Origin '{origin}' is not allowed to call this endpoint; add it to security.allowed_origins.");
+    }
+
+    /// <summary>Writes the gateway's JSON error body unless the response has already started.</summary>
+    public static async Task WriteErrorAsync(HttpContext context, int status, string code, string message, string? correlationId)
+    {
+        if (context.Response.HasStarted)
+        {
+            context.Abort();
+            return;
+        }
+        context.Response.Clear();
+        context.Response.StatusCode = status;
+        if (correlationId is not null)
+        {
+            context.Response.Headers["X-Correlation-Id"] = correlationId;
+        }
+        await context.Response.WriteAsJsonAsync(new ErrorBody(code, message, correlationId), HostingJsonContext.Default.ErrorBody, contentType: "application/json", cancellationToken: CancellationToken.None);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Request to {Route} refused with {Status} ({Code})")]
+    private static partial void LogRequestRefused(ILogger logger, string route, int status, string code);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error in route {Route}")]
+    private static partial void LogUnhandled(ILogger logger, string route, Exception exception);
+}

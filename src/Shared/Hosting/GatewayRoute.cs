@@ -1,0 +1,11 @@
+namespace MasterMcp.Hosting;
+
+/// <summary>One HTTP endpoint: its name (the Function name too), route template without a leading slash, methods and handler type.</summary>
+public sealed record GatewayRoute(string Name, string Template, IReadOnlyList<string> Methods, Type HandlerType)
+{
+    /// <summary>False for the few routes a platform probes directly (/health), which stay reachable without the origin secret.</summary>
+    public bool RequiresOriginSecret { get; init; } = true;
+
+    /// <summary>True for routes browsers must not reach from foreign origins (DNS-rebinding protection).</summary>
+    public bool ChecksOrigin { get; init; }
+}

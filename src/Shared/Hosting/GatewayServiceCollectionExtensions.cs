@@ -1,0 +1,61 @@
+using MasterMcp.Configuration;
+using MasterMcp.Gateway;
+using MasterMcp.Secrets;
+using MasterMcp.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MasterMcp.Hosting;
+
+/// <summary>Registers the gateway's services; both hosts call this, so they run the same code.</summary>
+public static class GatewayServiceCollectionExtensions
+{
+    /// <summary>Adds configuration, secrets, storage, the route handlers and the shared pipeline.</summary>
+    public static IServiceCollection AddMasterMcpGateway(this IServiceCollection services, GatewayStartup startup)
+    {
+        var options = startup.Config.Options;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(startup);
+        services.AddSingleton(sp => new GatewayConfigMonitor(startup.Config, startup.Inputs, sp.GetRequiredService<ILogger<GatewayConfigMonitor>>()));
+        services.AddSingleton<IOptionsMonitor<GatewayOptions>>(sp => sp.GetRequiredService<GatewayConfigMonitor>());
+        services.AddHostedService<ConfigWatchService>();
+
+        services.AddSecretResolution(SecretOptionsFrom(options));
+        services.AddTableStorage(StorageOptionsFrom(startup));
+
+        services.AddMcpGateway(options);
+        services.AddSingleton<GatewayPipeline>();
+        services.AddSingleton<IReadinessCheck, StorageReadinessCheck>();
+        foreach (var route in GatewayRoutes.All)
+        {
+            services.TryAddSingleton(route.HandlerType);
+        }
+        return services;
+    }
+
+    /// <summary>Secret resolution settings from the configuration.</summary>
+    public static SecretOptions SecretOptionsFrom(GatewayOptions options) => new()
+    {
+        KeyVaultUri = options.Secrets.KeyVaultUri,
+        CacheTtl = TimeSpan.FromSeconds(options.Secrets.CacheTtlSeconds),
+    };
+
+    private static StorageOptions StorageOptionsFrom(GatewayStartup startup)
+    {
+        var settings = startup.Config.Options.Storage;
+        // A secret reference in storage.connection_string was checked at startup; resolve it for the store now.
+        string? connection = settings.ConnectionString;
+        if (connection is not null)
+        {
+            var resolver = new SecretResolver(SecretOptionsFrom(startup.Config.Options));
+            connection = resolver.ResolveAsync(connection, "storage.connection_string").AsTask().GetAwaiter().GetResult();
+        }
+        return StorageOptions.FromSettings(startup.Inputs.Env, connection) with
+        {
+            TablePrefix = settings.TablePrefix,
+            Timeout = TimeSpan.FromSeconds(settings.TimeoutSeconds),
+        };
+    }
+}

@@ -1,0 +1,69 @@
+using System.Text.Json.Nodes;
+using MasterMcp.Configuration;
+using MasterMcp.Secrets;
+
+namespace MasterMcp.Hosting;
+
+/// <summary>
+/// What both hosts need before they build: the validated configuration, with every secret reference in it checked once,
+/// so that a missing secret stops startup with a message naming the setting (never the value).
+/// </summary>
+public sealed record GatewayStartup(ConfigInputs Inputs, LoadedConfiguration Config)
+{
+    /// <summary>Loads and validates the configuration and resolves every secret reference in it once.</summary>
+    public static async Task<GatewayStartup> PrepareAsync(ConfigInputs inputs, Func<GatewayOptions, ISecretResolver> resolverFactory, CancellationToken cancellationToken = default)
+    {
+        var config = ConfigurationLoader.Load(inputs);
+        Backends.BackendDefinitions.From(config.Options);
+        var resolver = resolverFactory(config.Options);
+        var errors = new List<string>();
+        foreach (var (path, value) in StringValues(config.Document, ""))
+        {
+            if (!resolver.IsReference(value))
+            {
+                continue;
+            }
+            try
+            {
+                await resolver.ResolveAsync(value, path, cancellationToken);
+            }
+            catch (SecretResolutionException ex)
+            {
+                errors.Add(ex.Message);
+            }
+        }
+        if (errors.Count > 0)
+        {
+            throw new ConfigurationException(errors);
+        }
+        return new GatewayStartup(inputs, config);
+    }
+
+    private static IEnumerable<(string Path, string Value)> StringValues(JsonNode? node, string path)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (key, child) in obj)
+                {
+                    foreach (var item in StringValues(child, path.Length == 0 ? key : path + "." + key))
+                    {
+                        yield return item;
+                    }
+                }
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    foreach (var item in StringValues(array[i], $"{path}[{i}]"))
+                    {
+                        yield return item;
+                    }
+                }
+                break;
+            case JsonValue value when value.TryGetValue<string>(out var s):
+                yield return (path, s);
+                break;
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using MasterMcp.Configuration;
+using Microsoft.AspNetCore.Http;
+
+namespace MasterMcp.Hosting;
+
+/// <summary>Which browser origins may call the gateway: its own origin, the configured base URL's origin, and security.allowed_origins.</summary>
+public static class OriginPolicy
+{
+    /// <summary>True when <paramref name="origin"/> is the gateway's own origin or explicitly allowed.</summary>
+    public static bool IsAllowed(string origin, HttpContext context, GatewayOptions options)
+    {
+        if (!Uri.TryCreate(origin, UriKind.Absolute, out var originUri))
+        {
+            return false;
+        }
+        var normalized = originUri.GetLeftPart(UriPartial.Authority);
+        foreach (var allowed in options.Security.AllowedOrigins)
+        {
+            if (allowed == "*" || (Uri.TryCreate(allowed, UriKind.Absolute, out var a) && string.Equals(a.GetLeftPart(UriPartial.Authority), normalized, StringComparison.OrdinalIgnoreCase)))
+            {
+                return true;
+            }
+        }
+        if (options.Hosting.BaseUrl is { } baseUrl && Uri.TryCreate(baseUrl, UriKind.Absolute, out var b)
+            && string.Equals(b.GetLeftPart(UriPartial.Authority), normalized, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        var self = context.Request.Scheme + "://" + context.Request.Host.Value;
+        return string.Equals(self, normalized, StringComparison.OrdinalIgnoreCase);
+    }
+}

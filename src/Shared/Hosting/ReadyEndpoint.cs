@@ -1,0 +1,33 @@
+using MasterMcp.Configuration;
+using Microsoft.AspNetCore.Http;
+
+namespace MasterMcp.Hosting;
+
+/// <summary>GET /ready: 200 when the configuration is loaded and every readiness check passes, else 503.</summary>
+public sealed class ReadyEndpoint(GatewayConfigMonitor config, IEnumerable<IReadinessCheck> checks) : IEndpointHandler
+{
+    private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(5);
+
+    /// <inheritdoc />
+    public async Task HandleAsync(HttpContext context)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(CheckTimeout);
+        var list = checks.ToList();
+        var results = await Task.WhenAll(list.Select(c => c.CheckAsync(timeout.Token)));
+        var statuses = new Dictionary<string, string> { ["config"] = config.LastReloadError is null ? "ok" : "ok (last reload rejected)" };
+        var ready = true;
+        for (var i = 0; i < list.Count; i++)
+        {
+            statuses[list[i].Name] = results[i].Status;
+            ready &= results[i].Ready;
+        }
+        context.Response.StatusCode = ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.CacheControl = "no-store";
+        var body = new ReadyBody(ready ? "ready" : "not_ready", ProductInfo.Version, config.Current.EnvironmentName, statuses);
+        await context.Response.WriteAsJsonAsync(body, HostingJsonContext.Default.ReadyBody, contentType: "application/json", cancellationToken: context.RequestAborted);
+    }
+}
+
+/// <summary>The body of /ready.</summary>
+public sealed record ReadyBody(string Status, string Version, string Environment, IReadOnlyDictionary<string, string> Checks);
