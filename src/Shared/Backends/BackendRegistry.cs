@@ -38,7 +38,7 @@ public sealed partial class BackendRegistry : IAsyncDisposable
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<BackendRegistry>();
         _definitions = BackendDefinitions.From(config.CurrentValue).ToDictionary(d => d.Id, StringComparer.Ordinal);
-        _subscription = config.OnChange((options, _) => _ = ApplyAsync(options));
+        _subscription = config.OnChange((options, _) => ApplyAsync(options).ContinueWith(static _ => { }, TaskScheduler.Default));
     }
 
     /// <summary>Raised when a backend says one of its lists changed ("tools", "resources", "prompts"), or backends were added or removed (null id).</summary>

@@ -31,10 +31,10 @@ public sealed class CatalogSnapshot
     public required IReadOnlyList<CatalogCollision> Collisions { get; init; }
     public required IReadOnlyList<BackendStatus> Backends { get; init; }
 
-    internal required IReadOnlyDictionary<string, CatalogTool> ToolsByName { get; init; }
-    internal required IReadOnlyDictionary<string, CatalogPrompt> PromptsByName { get; init; }
-    internal required IReadOnlyDictionary<string, CatalogResource> ResourcesByUri { get; init; }
-    internal required IReadOnlyDictionary<string, CatalogTemplate> TemplatesByUri { get; init; }
+    public required IReadOnlyDictionary<string, CatalogTool> ToolsByName { get; init; }
+    public required IReadOnlyDictionary<string, CatalogPrompt> PromptsByName { get; init; }
+    public required IReadOnlyDictionary<string, CatalogResource> ResourcesByUri { get; init; }
+    public required IReadOnlyDictionary<string, CatalogTemplate> TemplatesByUri { get; init; }
 
     /// <summary>The tool with this public name, or null.</summary>
     public CatalogTool? FindTool(string name) => ToolsByName.GetValueOrDefault(name);

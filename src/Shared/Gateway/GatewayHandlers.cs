@@ -49,7 +49,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         var tool = snapshot.FindTool(request.Name) ?? throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
         var definition = Owner(tool.BackendId);
         var result = await OnBackendAsync(definition, context.Server, client => client.CallToolAsync(
-            new CallToolRequestParams { Name = tool.OriginalName, Arguments = request.Arguments, Meta = request.Meta }, cancellationToken), cancellationToken);
+            new CallToolRequestParams { Name = tool.OriginalName, Arguments = request.Arguments, Meta = request.Meta }, cancellationToken).AsTask(), cancellationToken);
         return ProtocolJson.RewriteUris(result, definition.Prefix);
     }
 
@@ -60,7 +60,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         var prompt = snapshot.FindPrompt(request.Name) ?? throw new McpProtocolException($"Unknown prompt: '{request.Name}'", McpErrorCode.InvalidParams);
         var definition = Owner(prompt.BackendId);
         var result = await OnBackendAsync(definition, context.Server, client => client.GetPromptAsync(
-            new GetPromptRequestParams { Name = prompt.OriginalName, Arguments = request.Arguments, Meta = request.Meta }, cancellationToken), cancellationToken);
+            new GetPromptRequestParams { Name = prompt.OriginalName, Arguments = request.Arguments, Meta = request.Meta }, cancellationToken).AsTask(), cancellationToken);
         return ProtocolJson.RewriteUris(result, definition.Prefix);
     }
 
@@ -71,7 +71,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         var (definition, originalUri) = ResolveUri(snapshot, request.Uri)
             ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
         var result = await OnBackendAsync(definition, context.Server, client => client.ReadResourceAsync(
-            new ReadResourceRequestParams { Uri = originalUri, Meta = request.Meta }, cancellationToken), cancellationToken);
+            new ReadResourceRequestParams { Uri = originalUri, Meta = request.Meta }, cancellationToken).AsTask(), cancellationToken);
         if (definition.Prefix.Length == 0)
         {
             return result;
@@ -96,32 +96,32 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         var snapshot = await catalog.GetAsync(cancellationToken);
         BackendDefinition definition;
         Reference reference;
-        switch (request.Ref.Type)
+        switch (request.Ref)
         {
-            case "ref/prompt":
-                var prompt = snapshot.FindPrompt(request.Ref.Name ?? "") ?? throw new McpProtocolException($"Unknown prompt: '{request.Ref.Name}'", McpErrorCode.InvalidParams);
+            case PromptReference promptRef:
+                var prompt = snapshot.FindPrompt(promptRef.Name) ?? throw new McpProtocolException($"Unknown prompt: '{promptRef.Name}'", McpErrorCode.InvalidParams);
                 definition = Owner(prompt.BackendId);
-                reference = new Reference { Type = "ref/prompt", Name = prompt.OriginalName };
+                reference = new PromptReference { Name = prompt.OriginalName, Title = promptRef.Title };
                 break;
-            case "ref/resource":
-                var uri = request.Ref.Uri ?? "";
+            case ResourceTemplateReference resourceRef:
+                var uri = resourceRef.Uri ?? "";
                 if (snapshot.FindTemplate(uri) is { } template)
                 {
                     definition = Owner(template.BackendId);
-                    reference = new Reference { Type = "ref/resource", Uri = template.OriginalUriTemplate };
+                    reference = new ResourceTemplateReference { Uri = template.OriginalUriTemplate };
                 }
                 else
                 {
                     var resolved = ResolveUri(snapshot, uri) ?? throw new McpProtocolException($"Unknown resource template: '{uri}'", McpErrorCode.InvalidParams);
                     definition = resolved.Definition;
-                    reference = new Reference { Type = "ref/resource", Uri = resolved.OriginalUri };
+                    reference = new ResourceTemplateReference { Uri = resolved.OriginalUri };
                 }
                 break;
             default:
-                throw new McpProtocolException($"Unknown completion reference type: '{request.Ref.Type}'", McpErrorCode.InvalidParams);
+                throw new McpProtocolException($"Unknown completion reference type: '{request.Ref?.Type}'", McpErrorCode.InvalidParams);
         }
         return await OnBackendAsync(definition, context.Server, client => client.CompleteAsync(
-            new CompleteRequestParams { Ref = reference, Argument = request.Argument, Context = request.Context, Meta = request.Meta }, cancellationToken), cancellationToken);
+            new CompleteRequestParams { Ref = reference, Argument = request.Argument, Context = request.Context, Meta = request.Meta }, cancellationToken).AsTask(), cancellationToken);
     }
 
     public async ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> context, CancellationToken cancellationToken)
@@ -231,9 +231,6 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
             throw new McpProtocolException($"Backend '{definition.Id}' failed: {reason}", McpErrorCode.InternalError);
         }
     }
-
-    private Task<T> OnBackendAsync<T>(BackendDefinition definition, McpServer server, Func<McpClient, ValueTask<T>> call, CancellationToken cancellationToken) =>
-        OnBackendAsync(definition, server, client => call(client).AsTask(), cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "logging/setLevel not forwarded to backend {BackendId}: {Reason}")]
     private static partial void LogSetLevelFailed(ILogger logger, string backendId, string reason);
