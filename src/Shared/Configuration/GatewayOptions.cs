@@ -3,61 +3,62 @@ using System.Text.Json.Nodes;
 namespace MasterMcp.Configuration;
 
 /// <summary>The whole gateway configuration, as validated against config/schema.json. Keys are snake_case in JSON.</summary>
+/// <remarks>Setters, not init: the JSON source generator assigns every init-only property, which would replace defaults with null.</remarks>
 public sealed record GatewayOptions
 {
-    public HostingOptions Hosting { get; init; } = new();
-    public LoggingOptions Logging { get; init; } = new();
-    public StorageSettings Storage { get; init; } = new();
-    public SecretSettings Secrets { get; init; } = new();
-    public SecurityOptions Security { get; init; } = new();
-    public SessionOptions Sessions { get; init; } = new();
-    public JsonObject? Auth { get; init; }
-    public IReadOnlyList<ServerOptions> Servers { get; init; } = [];
+    public HostingOptions Hosting { get; set; } = new();
+    public LoggingOptions Logging { get; set; } = new();
+    public StorageSettings Storage { get; set; } = new();
+    public SecretSettings Secrets { get; set; } = new();
+    public SecurityOptions Security { get; set; } = new();
+    public SessionOptions Sessions { get; set; } = new();
+    public JsonObject? Auth { get; set; }
+    public IReadOnlyList<ServerOptions> Servers { get; set; } = [];
 }
 
 /// <summary>Where and how the standalone (Kestrel) host listens.</summary>
 public sealed record HostingOptions
 {
-    public string Host { get; init; } = "0.0.0.0";
-    public int Port { get; init; } = 8080;
-    public string? BaseUrl { get; init; }
-    public int ShutdownTimeoutSeconds { get; init; } = 30;
-    public long MaxRequestBodyBytes { get; init; } = 4 * 1024 * 1024;
+    public string Host { get; set; } = "0.0.0.0";
+    public int Port { get; set; } = 8080;
+    public string? BaseUrl { get; set; }
+    public int ShutdownTimeoutSeconds { get; set; } = 30;
+    public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
 }
 
 /// <summary>Log level and format.</summary>
 public sealed record LoggingOptions
 {
-    public string Level { get; init; } = "information";
-    public string Format { get; init; } = "json";
+    public string Level { get; set; } = "information";
+    public string Format { get; set; } = "json";
 }
 
 /// <summary>Table Storage settings from the config file (the connection itself comes from AzureWebJobsStorage).</summary>
 public sealed record StorageSettings
 {
-    public string? ConnectionString { get; init; }
-    public string TablePrefix { get; init; } = "mastermcp";
-    public double TimeoutSeconds { get; init; } = 5;
+    public string? ConnectionString { get; set; }
+    public string TablePrefix { get; set; } = "mastermcp";
+    public double TimeoutSeconds { get; set; } = 5;
 }
 
 /// <summary>Key Vault location and how long resolved secrets are cached.</summary>
 public sealed record SecretSettings
 {
-    public string? KeyVaultUri { get; init; }
-    public int CacheTtlSeconds { get; init; } = 300;
+    public string? KeyVaultUri { get; set; }
+    public int CacheTtlSeconds { get; set; } = 300;
 }
 
 /// <summary>Checks that run on every request in the shared pipeline.</summary>
 public sealed record SecurityOptions
 {
-    public string? OriginSecret { get; init; }
-    public string OriginSecretHeader { get; init; } = "X-Origin-Secret";
-    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+    public string? OriginSecret { get; set; }
+    public string OriginSecretHeader { get; set; } = "X-Origin-Secret";
+    public IReadOnlyList<string> AllowedOrigins { get; set; } = [];
 }
 
 /// <summary>Client session lifetime and stdio process limits.</summary>
 public sealed record SessionOptions
 {
-    public int IdleTimeoutMinutes { get; init; } = 60;
-    public int MaxStdioProcesses { get; init; } = 64;
+    public int IdleTimeoutMinutes { get; set; } = 60;
+    public int MaxStdioProcesses { get; set; } = 64;
 }

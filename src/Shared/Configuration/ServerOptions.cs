@@ -5,31 +5,31 @@ namespace MasterMcp.Configuration;
 /// <summary>One backend MCP server as written in <c>servers[]</c>.</summary>
 public sealed record ServerOptions
 {
-    public required string Id { get; init; }
-    public string? Name { get; init; }
-    public string? Type { get; init; }
-    public string? Url { get; init; }
-    public string? Transport { get; init; }
-    public string? Command { get; init; }
-    public IReadOnlyList<string>? Args { get; init; }
-    public string? Package { get; init; }
-    public string? Version { get; init; }
-    public string? Image { get; init; }
-    public ServerProcessOptions? Config { get; init; }
-    public IReadOnlyDictionary<string, string>? Headers { get; init; }
-    public string? Prefix { get; init; }
-    public int? TimeoutMs { get; init; }
-    public string? Session { get; init; }
-    public bool Required { get; init; }
-    public bool Enabled { get; init; } = true;
-    public string? ProtocolVersion { get; init; }
-    public string? AuthStrategy { get; init; }
-    public JsonObject? AuthConfig { get; init; }
+    public required string Id { get; set; }
+    public string? Name { get; set; }
+    public string? Type { get; set; }
+    public string? Url { get; set; }
+    public string? Transport { get; set; }
+    public string? Command { get; set; }
+    public IReadOnlyList<string>? Args { get; set; }
+    public string? Package { get; set; }
+    public string? Version { get; set; }
+    public string? Image { get; set; }
+    public ServerProcessOptions? Config { get; set; }
+    public IReadOnlyDictionary<string, string>? Headers { get; set; }
+    public string? Prefix { get; set; }
+    public int? TimeoutMs { get; set; }
+    public string? Session { get; set; }
+    public bool Required { get; set; }
+    public bool Enabled { get; set; } = true;
+    public string? ProtocolVersion { get; set; }
+    public string? AuthStrategy { get; set; }
+    public JsonObject? AuthConfig { get; set; }
 }
 
 /// <summary>Process settings of a stdio backend.</summary>
 public sealed record ServerProcessOptions
 {
-    public IReadOnlyDictionary<string, string>? Environment { get; init; }
-    public string? WorkingDirectory { get; init; }
+    public IReadOnlyDictionary<string, string>? Environment { get; set; }
+    public string? WorkingDirectory { get; set; }
 }
