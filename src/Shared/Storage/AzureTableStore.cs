@@ -193,7 +193,8 @@ public sealed class AzureTableStore : ITableStore
     public Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>
         RunAsync(async () =>
         {
-            var filter = TableClient.CreateQueryFilter($"{EntityLayout.ExpiresAt} le {now.ToUniversalTime()}");
+            // The property name must be literal text: an interpolated hole would be quoted as a string constant.
+            var filter = TableClient.CreateQueryFilter($"ExpiresAt le {now.ToUniversalTime()}");
             var deleted = 0;
             var pages = _table.QueryAsync<TableEntity>(filter, DeletePageSize, ["PartitionKey", "RowKey"], cancellationToken).AsPages();
             await foreach (var page in pages)

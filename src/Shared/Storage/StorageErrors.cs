@@ -10,6 +10,8 @@ internal static class StorageErrors
     public static bool IsUnavailable(Exception exception, CancellationToken callerToken) => exception switch
     {
         RequestFailedException { Status: 0 or 408 or 502 or 503 or 504 } => true,
+        // Azure.Core's retry policy reports "retry failed after N tries" as an AggregateException of the attempts.
+        AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(e => IsUnavailable(e, callerToken)),
         OperationCanceledException => !callerToken.IsCancellationRequested,
         AuthenticationFailedException => true,
         HttpRequestException or TimeoutException or System.Net.Sockets.SocketException => true,
@@ -20,10 +22,9 @@ internal static class StorageErrors
     {
         var reason = exception switch
         {
-            RequestFailedException { Status: 0 } failed => FirstLine(failed.InnerException?.Message ?? failed.Message),
-            RequestFailedException failed => $"HTTP {failed.Status}{(failed.ErrorCode is null ? "" : $" ({failed.ErrorCode})")}",
-            OperationCanceledException => $"no answer within {timeout.TotalSeconds:0.#} s",
-            _ => $"{exception.GetType().Name}: {FirstLine(exception.Message)}",
+            AggregateException { InnerExceptions.Count: > 0 } aggregate =>
+                $"{Describe(aggregate.InnerExceptions[^1], timeout)} (after {aggregate.InnerExceptions.Count} attempts)",
+            _ => Describe(exception, timeout),
         };
 
         foreach (var secret in secrets)
@@ -36,6 +37,15 @@ internal static class StorageErrors
 
         return new StorageUnavailableException(endpoint, reason, exception);
     }
+
+    private static string Describe(Exception exception, TimeSpan timeout) =>
+        exception switch
+        {
+            RequestFailedException { Status: 0 } failed => FirstLine(failed.InnerException?.Message ?? failed.Message),
+            RequestFailedException failed => $"HTTP {failed.Status}{(failed.ErrorCode is null ? "" : $" ({failed.ErrorCode})")}",
+            OperationCanceledException => $"no answer within {timeout.TotalSeconds:0.#} s",
+            _ => $"{exception.GetType().Name}: {FirstLine(exception.Message)}",
+        };
 
     /// <summary>The endpoint with user info, query (SAS) and fragment removed.</summary>
     public static string Redact(Uri endpoint)
