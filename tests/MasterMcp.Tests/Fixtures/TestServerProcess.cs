@@ -23,7 +23,7 @@ public sealed class TestServerProcess : IAsyncDisposable
     public Uri McpUrl => new(BaseUrl, "/mcp");
 
     /// <summary>The legacy SSE endpoint (when started with --legacy-sse).</summary>
-    public Uri SseUrl => new(BaseUrl, "/sse");
+    public Uri SseUrl => new(BaseUrl, "/mcp/sse");
 
     public int ProcessId => _process.Id;
 
