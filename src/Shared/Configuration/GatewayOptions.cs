@@ -36,6 +36,9 @@ public sealed record LoggingOptions
 /// <summary>Table Storage settings from the config file (the connection itself comes from AzureWebJobsStorage).</summary>
 public sealed record StorageSettings
 {
+    /// <summary>"table" (Azure Table Storage / Azurite) or "memory" (Development only: one instance, nothing survives a restart).</summary>
+    public string Provider { get; set; } = "table";
+
     public string? ConnectionString { get; set; }
     public string TablePrefix { get; set; } = "mastermcp";
     public double TimeoutSeconds { get; set; } = 5;

@@ -1,11 +1,12 @@
 using MasterMcp.Configuration;
 using MasterMcp.Observability;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace MasterMcp.Hosting;
 
 /// <summary>Starts watching the config files when the host starts, and applies the log level on every reload.</summary>
-public sealed class ConfigWatchService(GatewayConfigMonitor monitor) : IHostedService, IDisposable
+public sealed partial class ConfigWatchService(GatewayConfigMonitor monitor, ILogger<ConfigWatchService> logger) : IHostedService, IDisposable
 {
     private IDisposable? _subscription;
 
@@ -14,6 +15,10 @@ public sealed class ConfigWatchService(GatewayConfigMonitor monitor) : IHostedSe
     {
         _subscription = monitor.OnChange((options, _) => GatewayLogging.SetLevel(options.Logging.Level));
         monitor.StartWatching();
+        if (monitor.CurrentValue.Storage.Provider == "memory")
+        {
+            LogMemoryStorage(logger);
+        }
         return Task.CompletedTask;
     }
 
@@ -26,4 +31,7 @@ public sealed class ConfigWatchService(GatewayConfigMonitor monitor) : IHostedSe
 
     /// <inheritdoc />
     public void Dispose() => _subscription?.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "storage.provider is 'memory': sessions and tokens live in this process only and are lost on restart. Use Table Storage (Azurite locally) for anything but a quick local trial.")]
+    private static partial void LogMemoryStorage(ILogger logger);
 }

@@ -23,7 +23,14 @@ public static class GatewayServiceCollectionExtensions
         services.AddHostedService<ConfigWatchService>();
 
         services.AddSecretResolution(SecretOptionsFrom(options));
-        services.AddTableStorage(StorageOptionsFrom(startup));
+        if (options.Storage.Provider == "memory")
+        {
+            services.AddSingleton<IStoreFactory>(sp => new InMemoryStoreFactory(sp.GetRequiredService<TimeProvider>(), options.Storage.TablePrefix));
+        }
+        else
+        {
+            services.AddTableStorage(StorageOptionsFrom(startup));
+        }
 
         services.AddMcpGateway(options);
         services.AddSingleton<GatewayPipeline>();

@@ -15,6 +15,10 @@ public sealed record GatewayStartup(ConfigInputs Inputs, LoadedConfiguration Con
     {
         var config = ConfigurationLoader.Load(inputs);
         Backends.BackendDefinitions.From(config.Options);
+        if (config.Options.Storage.Provider == "memory" && !config.IsDevelopment)
+        {
+            throw new ConfigurationException([$"storage.provider: 'memory' is for Development only (environment is '{config.EnvironmentName}'): state would not survive a restart or reach a second instance"]);
+        }
         var resolver = resolverFactory(config.Options);
         var errors = new List<string>();
         foreach (var (path, value) in StringValues(config.Document, ""))

@@ -23,11 +23,9 @@ if (stdio)
     return;
 }
 
-var builder = WebApplication.CreateSlimBuilder(args);
-if (ArgValue(args, "--urls") is null)
-{
-    builder.WebHost.UseUrls("http://127.0.0.1:0");
-}
+// Our own flags are not handed to ASP.NET: its command-line parser would pair "--legacy-sse" with the next argument.
+var builder = WebApplication.CreateSlimBuilder();
+builder.WebHost.UseUrls(ArgValue(args, "--urls") ?? "http://127.0.0.1:0");
 Configure(builder.Services.AddMcpServer(o => o.ServerInfo = new Implementation { Name = name, Version = "1.0.0" })
     .WithHttpTransport(o =>
     {
@@ -39,7 +37,7 @@ Configure(builder.Services.AddMcpServer(o => o.ServerInfo = new Implementation {
 var app = builder.Build();
 app.MapMcp("/mcp");
 app.MapGet("/health", () => Results.Ok(new { ok = true }));
-app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine("LISTENING " + app.Urls.First()));
+app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine("LISTENING " + app.Urls.First().Replace("://localhost:", "://127.0.0.1:", StringComparison.Ordinal)));
 await app.RunAsync();
 
 void Configure(IMcpServerBuilder mcp)
