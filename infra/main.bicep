@@ -1,0 +1,175 @@
+// Master MCP Server on Azure Functions Flex Consumption.
+// Deploy into an existing resource group:
+//   az deployment group create -g <rg> --template-file infra/main.bicep --parameters infra/staging.bicepparam
+targetScope = 'resourceGroup'
+
+@description('Deployment environment; becomes MASTER_ENV and part of every resource name.')
+@allowed([
+  'staging'
+  'production'
+])
+param environmentName string
+
+@description('Short name shared by all resources (letters and digits).')
+@minLength(3)
+@maxLength(12)
+param appName string = 'mastermcp'
+
+@description('Azure region; defaults to the resource group\'s.')
+param location string = resourceGroup().location
+
+@description('Memory per Flex Consumption instance in MB (512, 2048 or 4096).')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Upper bound for Flex Consumption scale-out.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Tables the gateway uses (it also creates missing ones on first use).')
+param tableNames array = [
+  'sessions'
+  'oauth'
+  'tokens'
+]
+
+@description('Key Vault secret that holds TOKEN_ENC_KEY (base64 32-byte key or key ring).')
+param tokenEncKeySecretName string = 'token-enc-key'
+
+@description('Key Vault secret that holds the Cloudflare origin secret; empty disables the origin check.')
+param originSecretName string = 'origin-secret'
+
+@description('Client authentication mode of the gateway: none, jwt or gateway.')
+@allowed([
+  'none'
+  'jwt'
+  'gateway'
+])
+param authMode string = 'jwt'
+
+@description('Log level of the gateway (MASTER_LOG_LEVEL).')
+param logLevel string = 'Information'
+
+@description('Version reported by the gateway (APP_VERSION); the deploy workflow passes the tag or commit.')
+param appVersion string = 'dev'
+
+@description('Principal (object) id of the deploying identity; when set it may manage Key Vault secrets.')
+param deployerPrincipalId string = ''
+
+@description('Extra app settings as { name, value } objects (for example MASTER__auth__* issuer settings); names must not repeat the defaults.')
+param additionalAppSettings array = []
+
+@description('Log retention in days.')
+@minValue(30)
+@maxValue(730)
+param logRetentionDays int = 30
+
+var suffix = uniqueString(resourceGroup().id, appName, environmentName)
+var baseName = '${appName}-${environmentName}'
+var tags = {
+  application: 'master-mcp'
+  environment: environmentName
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  params: {
+    name: 'id-${baseName}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    workspaceName: 'log-${baseName}-${suffix}'
+    appInsightsName: 'appi-${baseName}-${suffix}'
+    location: location
+    tags: tags
+    retentionInDays: logRetentionDays
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: take('st${toLower(appName)}${substring(environmentName, 0, 4)}${suffix}', 24)
+    location: location
+    tags: tags
+    deploymentContainerName: 'app-package'
+    tableNames: tableNames
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    name: take('kv-${appName}-${substring(environmentName, 0, 4)}-${suffix}', 24)
+    location: location
+    tags: tags
+  }
+}
+
+module roles 'modules/roles.bicep' = {
+  name: 'roles'
+  params: {
+    principalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+    deployerPrincipalId: deployerPrincipalId
+  }
+}
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  params: {
+    planName: 'plan-${baseName}-${suffix}'
+    appName: 'func-${baseName}-${suffix}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    appInsightsConnectionString: monitoring.outputs.connectionString
+    keyVaultUri: keyVault.outputs.uri
+    tokenEncKeySecretName: tokenEncKeySecretName
+    originSecretName: originSecretName
+    environmentName: environmentName
+    authMode: authMode
+    logLevel: logLevel
+    appVersion: appVersion
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    additionalAppSettings: additionalAppSettings
+  }
+  // The app resolves Key Vault references and opens storage at start: give it its roles first.
+  dependsOn: [
+    roles
+  ]
+}
+
+@description('Public URL of the function app (smoke tests and the Cloudflare Worker\'s ORIGIN_URL).')
+output functionAppUrl string = functionApp.outputs.url
+
+@description('Name of the function app (deployment target).')
+output functionAppName string = functionApp.outputs.name
+
+@description('Key Vault name (secrets: token-enc-key, origin-secret).')
+output keyVaultName string = keyVault.outputs.name
+
+@description('Key Vault URI (MASTER__secrets__key_vault_uri).')
+output keyVaultUri string = keyVault.outputs.uri
+
+@description('Storage account holding the gateway\'s tables and the deployment package.')
+output storageAccountName string = storage.outputs.name
+
+@description('Client id of the app\'s user-assigned managed identity (AZURE_CLIENT_ID).')
+output identityClientId string = identity.outputs.clientId

@@ -1,0 +1,156 @@
+// Flex Consumption plan and the function app (dotnet-isolated 10.0), running as its user-assigned identity.
+param planName string
+param appName string
+param location string
+param tags object
+
+@description('Resource id of the user-assigned identity.')
+param identityId string
+
+@description('Client id of the user-assigned identity.')
+param identityClientId string
+
+param storageAccountName string
+param deploymentContainerUrl string
+param appInsightsConnectionString string
+param keyVaultUri string
+param tokenEncKeySecretName string
+param originSecretName string
+param environmentName string
+param authMode string
+param logLevel string
+param appVersion string
+param instanceMemoryMB int
+param maximumInstanceCount int
+
+@description('Extra app settings as { name, value } objects; names must not repeat the defaults below.')
+param additionalAppSettings array
+
+// The gateway's configuration contract. Secrets never appear here: TOKEN_ENC_KEY is a Key Vault reference that the
+// platform resolves with keyVaultReferenceIdentity, the origin secret a kv: reference the gateway resolves itself.
+var baseAppSettings = [
+  // Functions host storage with the managed identity (shared keys are off on the account).
+  {
+    name: 'AzureWebJobsStorage__accountName'
+    value: storageAccountName
+  }
+  {
+    name: 'AzureWebJobsStorage__credential'
+    value: 'managedidentity'
+  }
+  {
+    name: 'AzureWebJobsStorage__clientId'
+    value: identityClientId
+  }
+  // DefaultAzureCredential in the gateway (Table Storage, Key Vault) picks the user-assigned identity.
+  {
+    name: 'AZURE_CLIENT_ID'
+    value: identityClientId
+  }
+  {
+    name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
+    value: appInsightsConnectionString
+  }
+  // Local auth is off on Application Insights: telemetry is sent with the identity.
+  {
+    name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
+    value: 'ClientId=${identityClientId};Authorization=AAD'
+  }
+  {
+    name: 'MASTER__secrets__key_vault_uri'
+    value: keyVaultUri
+  }
+  {
+    name: 'TOKEN_ENC_KEY'
+    value: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${tokenEncKeySecretName})'
+  }
+  {
+    name: 'MASTER__security__origin_secret'
+    value: empty(originSecretName) ? '' : 'kv:${originSecretName}'
+  }
+  {
+    name: 'MASTER__auth__mode'
+    value: authMode
+  }
+  // Staging runs the production configuration layer; the environment name is reported, not used for layering.
+  {
+    name: 'MASTER_ENV'
+    value: 'Production'
+  }
+  {
+    name: 'MASTER_DEPLOYMENT'
+    value: environmentName
+  }
+  {
+    name: 'MASTER_LOG_LEVEL'
+    value: logLevel
+  }
+  {
+    name: 'LOG_FORMAT'
+    value: 'json'
+  }
+  {
+    name: 'APP_VERSION'
+    value: appVersion
+  }
+]
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: appName
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identityId
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+      }
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      http20Enabled: true
+      appSettings: concat(baseAppSettings, additionalAppSettings)
+    }
+  }
+}
+
+output name string = site.name
+output url string = 'https://${site.properties.defaultHostName}'

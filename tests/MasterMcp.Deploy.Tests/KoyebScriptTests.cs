@@ -1,0 +1,127 @@
+using MasterMcp.Deploy.Tests.Infrastructure;
+
+namespace MasterMcp.Deploy.Tests;
+
+/// <summary>deploy/koyeb/deploy.sh against a stand-in `koyeb` that records its calls and says whether the service exists.</summary>
+public sealed class KoyebScriptTests : IDisposable
+{
+    private const string Image = "ghcr.io/example/master-mcp@sha256:abc";
+    private readonly DirectoryInfo _bin = Directory.CreateTempSubdirectory("koyeb-stub-");
+
+    public KoyebScriptTests()
+    {
+        // One line per call, arguments separated by a unit separator so values with spaces stay intact.
+        var stub = Path.Combine(_bin.FullName, "koyeb");
+        File.WriteAllText(stub, """
+            #!/usr/bin/env bash
+            (IFS=$'\x1f'; printf '%s\n' "$*") >> "$KOYEB_STUB_LOG"
+            case "$1 $2" in
+              "apps get") [[ "$KOYEB_STUB_APP_EXISTS" == 1 ]] && exit 0 || { echo "app not found" >&2; exit 1; } ;;
+              "services get") [[ "$KOYEB_STUB_SERVICE_EXISTS" == 1 ]] && exit 0 || { echo "service not found" >&2; exit 1; } ;;
+            esac
+            exit 0
+            """.Replace("\r\n", "\n", StringComparison.Ordinal));
+        File.SetUnixFileMode(stub, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    [Fact]
+    public async Task MissingService_IsCreated_WithPortRouteHealthCheckScalingAndSecrets()
+    {
+        var calls = await RunAsync(appExists: false, serviceExists: false);
+
+        Assert.Equal(["apps", "get", "master-mcp"], calls[0]);
+        Assert.Equal(["apps", "create", "master-mcp"], calls[1]);
+        Assert.Equal(["services", "get", "master-mcp/gateway"], calls[2]);
+        var create = calls[3];
+        Assert.Equal(["services", "create", "gateway", "--app", "master-mcp", "--type", "web"], create[..7]);
+        AssertDesiredState(create);
+        Assert.Equal(4, calls.Count);
+        Assert.DoesNotContain(calls, c => c[1] == "update");
+    }
+
+    [Fact]
+    public async Task ExistingService_IsUpdated()
+    {
+        var calls = await RunAsync(appExists: true, serviceExists: true);
+
+        Assert.Equal(["apps", "get", "master-mcp"], calls[0]);
+        Assert.Equal(["services", "get", "master-mcp/gateway"], calls[1]);
+        var update = calls[2];
+        Assert.Equal(["services", "update", "master-mcp/gateway"], update[..3]);
+        AssertDesiredState(update);
+        Assert.Equal(3, calls.Count);
+        Assert.DoesNotContain(calls, c => c[1] == "create");
+    }
+
+    [Fact]
+    public async Task MinimumAboveMaximum_IsRefused_BeforeAnyCall()
+    {
+        var log = Path.Combine(_bin.FullName, "calls.log");
+        var result = await RunScriptAsync(log, true, true, new() { ["KOYEB_MIN_SCALE"] = "4", ["KOYEB_MAX_SCALE"] = "2" });
+        Assert.Equal(64, result.ExitCode);
+        Assert.False(File.Exists(log));
+    }
+
+    private static void AssertDesiredState(string[] call)
+    {
+        AssertFlag(call, "--docker", Image);
+        AssertFlag(call, "--ports", "8080:http");
+        AssertFlag(call, "--routes", "/:8080");
+        AssertFlag(call, "--checks", "8080:http:/health");
+        AssertFlag(call, "--min-scale", "1");
+        AssertFlag(call, "--max-scale", "3");
+        AssertFlag(call, "--autoscaling-concurrent-requests", "50");
+        AssertFlag(call, "--instance-type", "small");
+        AssertFlag(call, "--regions", "fra");
+        AssertFlag(call, "--env", "PORT=8080");
+        AssertFlag(call, "--env", "APP_VERSION=1.2.3");
+        AssertFlag(call, "--env", "MASTER__auth__mode=jwt");
+        AssertFlag(call, "--env", "TOKEN_ENC_KEY={{secret.master-token-enc-key}}");
+        AssertFlag(call, "--env", "MASTER__security__origin_secret={{secret.master-origin-secret}}");
+        AssertFlag(call, "--env", "AzureWebJobsStorage={{secret.master-azurewebjobsstorage}}");
+        Assert.Contains("--wait", call);
+    }
+
+    private static void AssertFlag(string[] call, string flag, string value)
+    {
+        for (var i = 0; i < call.Length - 1; i++)
+        {
+            if (call[i] == flag && call[i + 1] == value)
+            {
+                return;
+            }
+        }
+        Assert.Fail($"Expected `{flag} {value}` in: koyeb {string.Join(' ', call)}");
+    }
+
+    private async Task<List<string[]>> RunAsync(bool appExists, bool serviceExists)
+    {
+        var log = Path.Combine(_bin.FullName, "calls.log");
+        var result = await RunScriptAsync(log, appExists, serviceExists, new());
+        Assert.True(result.ExitCode == 0, result.Output);
+        return (await File.ReadAllLinesAsync(log)).Select(l => l.Split('\x1f')).ToList();
+    }
+
+    private Task<ProcessResult> RunScriptAsync(string log, bool appExists, bool serviceExists, Dictionary<string, string?> extra)
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["PATH"] = $"{_bin.FullName}:/usr/local/bin:/usr/bin:/bin",
+            ["KOYEB_STUB_LOG"] = log,
+            ["KOYEB_STUB_APP_EXISTS"] = appExists ? "1" : "0",
+            ["KOYEB_STUB_SERVICE_EXISTS"] = serviceExists ? "1" : "0",
+            ["KOYEB_APP"] = "master-mcp",
+            ["KOYEB_SERVICE"] = "gateway",
+            ["IMAGE"] = Image,
+            ["APP_VERSION"] = "1.2.3",
+            ["KOYEB_ENV"] = "MASTER__auth__mode=jwt\n",
+        };
+        foreach (var (key, value) in extra)
+        {
+            environment[key] = value;
+        }
+        return ProcessRunner.RunAsync(Repo.PathOf("deploy/koyeb/deploy.sh"), [], environment: environment, clearEnvironment: true);
+    }
+
+    public void Dispose() => _bin.Delete(recursive: true);
+}

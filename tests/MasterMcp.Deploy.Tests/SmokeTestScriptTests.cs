@@ -1,0 +1,84 @@
+using MasterMcp.Deploy.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace MasterMcp.Deploy.Tests;
+
+/// <summary>deploy/scripts/smoke-test.sh passes a gateway that behaves and fails one that does not.</summary>
+public sealed class SmokeTestScriptTests
+{
+    [Fact]
+    public async Task Passes_WhenHealthIs200_AndMcpChallenges()
+    {
+        await using var gateway = await FakeGateway.StartAsync(challenge: true, requiredSecret: "s3cret");
+        var result = await RunAsync(gateway.Url, "s3cret");
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains("ok: POST /mcp -> 401", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Fails_WhenMcpAnswersWithoutAuthentication()
+    {
+        await using var gateway = await FakeGateway.StartAsync(challenge: false, requiredSecret: null);
+        var result = await RunAsync(gateway.Url, null);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("expected 401", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Fails_WhenTheOriginSecretIsMissing()
+    {
+        await using var gateway = await FakeGateway.StartAsync(challenge: true, requiredSecret: "s3cret");
+        var result = await RunAsync(gateway.Url, null);
+        Assert.Equal(1, result.ExitCode);
+    }
+
+    private static Task<ProcessResult> RunAsync(string url, string? originSecret) =>
+        ProcessRunner.RunAsync(Repo.PathOf("deploy/scripts/smoke-test.sh"), [url], environment: new Dictionary<string, string?>
+        {
+            ["ORIGIN_SECRET"] = originSecret,
+            ["SMOKE_ATTEMPTS"] = "1",
+            ["SMOKE_DELAY_SECONDS"] = "0",
+        }, timeout: TimeSpan.FromSeconds(60));
+
+    private sealed class FakeGateway(WebApplication app, string url) : IAsyncDisposable
+    {
+        public string Url { get; } = url;
+
+        public static async Task<FakeGateway> StartAsync(bool challenge, string? requiredSecret)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Logging.ClearProviders();
+            var app = builder.Build();
+            app.MapGet("/health", () => Results.Json(new { ok = true }));
+            app.MapPost("/mcp", (HttpContext context) =>
+            {
+                if (requiredSecret is not null && context.Request.Headers["X-Origin-Secret"] != requiredSecret)
+                {
+                    return Results.StatusCode(StatusCodes.Status403Forbidden);
+                }
+                if (!challenge)
+                {
+                    return Results.Json(new { jsonrpc = "2.0", id = 1, result = new { } });
+                }
+                context.Response.Headers.WWWAuthenticate = "Bearer resource_metadata=\"http://127.0.0.1/.well-known/oauth-protected-resource/mcp\"";
+                return Results.StatusCode(StatusCodes.Status401Unauthorized);
+            });
+            await app.StartAsync();
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+            return new FakeGateway(app, address);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using MasterMcp.Deploy.Tests.Infrastructure;
+
+namespace MasterMcp.Deploy.Tests;
+
+/// <summary>The GitHub workflows validate against the Actions schema and do what CI and CD must do.</summary>
+public sealed class WorkflowTests
+{
+    public static TheoryData<string> Workflows()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.EnumerateFiles(Repo.PathOf(".github/workflows"), "*.yml").Order(StringComparer.Ordinal))
+        {
+            data.Add(Path.GetRelativePath(Repo.Root, file));
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Workflows))]
+    public async Task Workflow_PassesActionValidator(string relative)
+    {
+        var validator = Repo.NodeModule("@action-validator/cli/cli.mjs");
+        var result = await ProcessRunner.RunAsync(Repo.Node, [validator, relative], timeout: TimeSpan.FromSeconds(60));
+        Assert.True(result.ExitCode == 0, $"action-validator {relative}:\n{result.Output}");
+    }
+
+    [Fact]
+    public void Ci_RunsTheCiEntryPoint_FormatCheckAndVulnerabilityReport()
+    {
+        var ci = Repo.ReadText(".github/workflows/ci.yml");
+        Assert.Contains("run: .ci/run", ci, StringComparison.Ordinal);
+        Assert.Contains("dotnet format MasterMcp.sln --verify-no-changes", ci, StringComparison.Ordinal);
+        Assert.Contains("--vulnerable", ci, StringComparison.Ordinal);
+        Assert.Contains("continue-on-error: true", ci, StringComparison.Ordinal);
+        Assert.Contains("apt-get install -y --no-install-recommends shellcheck", ci, StringComparison.Ordinal);
+        Assert.Contains("pull_request:", ci, StringComparison.Ordinal);
+        Assert.True(File.Exists(Repo.PathOf(".ci/run")));
+    }
+
+    [Fact]
+    public void Deploy_GoesMainToStaging_TagsToProductionAfterStaging()
+    {
+        var deploy = Repo.ReadText(".github/workflows/deploy.yml");
+        Assert.Contains("branches: [main]", deploy, StringComparison.Ordinal);
+        Assert.Contains("tags: [\"v*.*.*\"]", deploy, StringComparison.Ordinal);
+        Assert.Contains("needs: [build, staging]", deploy, StringComparison.Ordinal);
+        Assert.Contains("if: startsWith(github.ref, 'refs/tags/v')", deploy, StringComparison.Ordinal);
+        Assert.Contains("docker/build-push-action", deploy, StringComparison.Ordinal);
+        Assert.Contains("provenance: mode=max", deploy, StringComparison.Ordinal);
+        Assert.Contains("platforms: linux/amd64", deploy, StringComparison.Ordinal);
+        Assert.Contains("registry: ghcr.io", deploy, StringComparison.Ordinal);
+        foreach (var arg in new[] { "VERSION=", "REVISION=", "CREATED=", "SOURCE=" })
+        {
+            Assert.Contains(arg, deploy, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void DeployEnvironment_UsesOidc_WhatIfThenDeploy_WorkerKoyebAndSmokeTests()
+    {
+        var steps = Repo.ReadText(".github/workflows/deploy-environment.yml");
+        Assert.Contains("id-token: write", steps, StringComparison.Ordinal);
+        Assert.Contains("uses: azure/login@v2", steps, StringComparison.Ordinal);
+        Assert.DoesNotContain("client-secret", steps, StringComparison.Ordinal);
+        Assert.DoesNotContain("creds:", steps, StringComparison.Ordinal);
+        var whatIf = steps.IndexOf("az deployment group what-if", StringComparison.Ordinal);
+        var create = steps.IndexOf("az deployment group create", StringComparison.Ordinal);
+        Assert.True(whatIf > 0 && create > whatIf, "Bicep what-if must run before the deployment");
+        Assert.Contains("az functionapp deployment source config-zip", steps, StringComparison.Ordinal);
+        Assert.Contains("wrangler deploy --env \"${{ inputs.environment }}\"", steps, StringComparison.Ordinal);
+        Assert.Contains("run: deploy/koyeb/deploy.sh", steps, StringComparison.Ordinal);
+        Assert.True(steps.Split("deploy/scripts/smoke-test.sh").Length - 1 >= 3, "Each deployment (Azure, Worker, Koyeb) is smoke-tested");
+    }
+}
