@@ -15,9 +15,8 @@ namespace MasterMcp.Deploy.Tests;
 /// </summary>
 public sealed class HealthcheckTests
 {
-    private const string Pending = "Enable when `--healthcheck` lands in src/Functions (Program.cs is a placeholder on this branch).";
 
-    [Theory(Skip = Pending)]
+    [Theory]
     [InlineData("MASTER_HOSTING_PORT")]
     [InlineData("PORT")]
     public async Task Healthcheck_ExitsZero_WhenHealthAnswers200(string portVariable)
@@ -27,7 +26,7 @@ public sealed class HealthcheckTests
         Assert.True(result.ExitCode == 0, result.Output);
     }
 
-    [Fact(Skip = Pending)]
+    [Fact]
     public async Task Healthcheck_ExitsOne_WhenHealthFails()
     {
         await using var server = await StartAsync(StatusCodes.Status503ServiceUnavailable);
@@ -35,7 +34,7 @@ public sealed class HealthcheckTests
         Assert.Equal(1, result.ExitCode);
     }
 
-    [Fact(Skip = Pending)]
+    [Fact]
     public async Task Healthcheck_ExitsOne_WhenNothingListens()
     {
         int port;
