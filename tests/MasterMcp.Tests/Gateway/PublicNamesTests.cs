@@ -1,0 +1,45 @@
+using MasterMcp.Gateway;
+
+namespace MasterMcp.Tests.Gateway;
+
+public sealed class PublicNamesTests
+{
+    [Theory]
+    [InlineData("github", "create_issue", "github__create_issue")]
+    [InlineData("", "create_issue", "create_issue")]
+    [InlineData("a-b", "x-y_z", "a-b__x-y_z")]
+    public void ValidNames_AreJoinedWithTheSeparator(string prefix, string name, string expected) =>
+        Assert.Equal(expected, PublicNames.For(prefix, name));
+
+    [Fact]
+    public void LongNamesSharingTheirFirst64Chars_BecomeDistinctValidNames_Deterministically()
+    {
+        var stem = new string('a', 64);
+        var first = PublicNames.For("srv", stem + new string('1', 36));
+        var second = PublicNames.For("srv", stem + new string('2', 36));
+        Assert.NotEqual(first, second);
+        Assert.True(PublicNames.IsValid(first), first);
+        Assert.True(PublicNames.IsValid(second), second);
+        Assert.Equal(64, first.Length);
+        Assert.Equal(first, PublicNames.For("srv", stem + new string('1', 36)));
+    }
+
+    [Theory]
+    [InlineData("srv", "tool.with.dots")]
+    [InlineData("srv", "tool with spaces")]
+    [InlineData("srv", "ünïcode")]
+    [InlineData("", "a/b")]
+    public void InvalidCharacters_AreReplaced_AndAHashKeepsThemDistinct(string prefix, string name)
+    {
+        var result = PublicNames.For(prefix, name);
+        Assert.True(PublicNames.IsValid(result), result);
+        Assert.NotEqual(result, PublicNames.For(prefix, name.Replace(name[^1], 'q')));
+    }
+
+    [Fact]
+    public void NamesThatSanitizeAlike_StayDistinct()
+    {
+        // "a.b" and "a_b" would both become "a_b" by replacement alone.
+        Assert.NotEqual(PublicNames.For("s", "a.b"), PublicNames.For("s", "a_b"));
+    }
+}
