@@ -105,7 +105,45 @@ public sealed partial class BackendClient : IAsyncDisposable
         _retryAfter = DateTimeOffset.MinValue;
         if (client is not null)
         {
+            LogDisconnected(_logger, Definition.Id, Owner, reason);
             await DisposeQuietlyAsync(client);
+            Disconnected?.Invoke(this);
+        }
+    }
+
+    /// <summary>
+    /// Health probe: pings a connected session (a failed ping resets it), or tries to reconnect a failed one once its
+    /// backoff has passed. Returns true when the connection state changed either way.
+    /// </summary>
+    public async Task<bool> ProbeAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _client) is { } client)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Definition.Timeout);
+            try
+            {
+                await client.PingAsync(cancellationToken: timeout.Token);
+                return false;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                await ResetAsync(ex is OperationCanceledException ? $"did not answer a ping within {Definition.Timeout.TotalMilliseconds:0} ms" : "ping failed: " + Describe(ex));
+                return true;
+            }
+        }
+        if (State != BackendState.Failed || _time.GetUtcNow() < _retryAfter)
+        {
+            return false;
+        }
+        try
+        {
+            await GetAsync(cancellationToken);
+            return true;
+        }
+        catch (BackendUnavailableException)
+        {
+            return false;
         }
     }
 

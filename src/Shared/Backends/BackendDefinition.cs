@@ -40,6 +40,9 @@ public sealed record BackendDefinition
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
 
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the shared session is pinged; zero disables the probe.</summary>
+    public TimeSpan HealthCheckInterval { get; init; } = TimeSpan.FromSeconds(10);
     public BackendSessionMode SessionMode { get; init; } = BackendSessionMode.PerClient;
     public bool Required { get; init; }
     public string? ProtocolVersion { get; init; }

@@ -58,6 +58,7 @@ public static class BackendDefinitions
             WorkingDirectory = server.Config?.WorkingDirectory,
             Headers = server.Headers ?? new Dictionary<string, string>(),
             Timeout = TimeSpan.FromMilliseconds(server.TimeoutMs ?? 30_000),
+            HealthCheckInterval = TimeSpan.FromSeconds(server.HealthCheckSeconds ?? 10),
             SessionMode = server.Session == "shared" ? BackendSessionMode.Shared : BackendSessionMode.PerClient,
             Required = server.Required,
             ProtocolVersion = server.ProtocolVersion,

@@ -55,7 +55,24 @@ public sealed partial class BackendRegistry : IAsyncDisposable
 
     /// <summary>The shared session of a backend.</summary>
     public BackendClient Shared(BackendDefinition definition) =>
-        _shared.GetOrAdd(definition.Id, _ => Create(definition, SharedOwner, downstream: null));
+        _shared.GetOrAdd(definition.Id, _ =>
+        {
+            var client = Create(definition, SharedOwner, downstream: null);
+            client.Disconnected += c => ListChanged?.Invoke(c.Definition.Id, "all");
+            return client;
+        });
+
+    /// <summary>Probes the shared session of one backend; a change of state (down or back up) refreshes the catalog.</summary>
+    public async Task ProbeAsync(BackendDefinition definition, CancellationToken cancellationToken)
+    {
+        var shared = Shared(definition);
+        var wasConnected = shared.State == BackendState.Connected;
+        if (await shared.ProbeAsync(cancellationToken) && !wasConnected)
+        {
+            // Back up: its tools return to the catalog.
+            ListChanged?.Invoke(definition.Id, "all");
+        }
+    }
 
     /// <summary>
     /// The session a request from <paramref name="server"/> should use for <paramref name="definition"/>: its own per-client

@@ -19,6 +19,7 @@ public sealed record ServerOptions
     public IReadOnlyDictionary<string, string>? Headers { get; set; }
     public string? Prefix { get; set; }
     public int? TimeoutMs { get; set; }
+    public int? HealthCheckSeconds { get; set; }
     public string? Session { get; set; }
     public bool Required { get; set; }
     public bool Enabled { get; set; } = true;

@@ -17,15 +17,34 @@ public sealed partial class GatewayBackgroundService(Catalog catalog, BackendReg
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         catalog.Changed += NotifyClients;
+        var nextProbe = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var probing = new Dictionary<string, Task>(StringComparer.Ordinal);
+        var nextEviction = DateTimeOffset.UtcNow.AddSeconds(30);
         try
         {
-            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(30));
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                var evicted = await registry.EvictIdleAsync(TimeSpan.FromMinutes(options.CurrentValue.Sessions.IdleTimeoutMinutes));
-                if (evicted > 0)
+                var now = DateTimeOffset.UtcNow;
+                foreach (var definition in registry.Definitions)
                 {
-                    LogEvicted(logger, evicted);
+                    if (definition.HealthCheckInterval <= TimeSpan.Zero
+                        || (probing.TryGetValue(definition.Id, out var running) && !running.IsCompleted)
+                        || (nextProbe.TryGetValue(definition.Id, out var due) && now < due))
+                    {
+                        continue;
+                    }
+                    nextProbe[definition.Id] = now + definition.HealthCheckInterval;
+                    probing[definition.Id] = registry.ProbeAsync(definition, stoppingToken);
+                }
+                if (now >= nextEviction)
+                {
+                    nextEviction = now.AddSeconds(30);
+                    var evicted = await registry.EvictIdleAsync(TimeSpan.FromMinutes(options.CurrentValue.Sessions.IdleTimeoutMinutes));
+                    if (evicted > 0)
+                    {
+                        LogEvicted(logger, evicted);
+                    }
                 }
             }
         }

@@ -13,6 +13,7 @@ public sealed class TestServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private int _disposed;
 
     private TestServerProcess(Process process) => _process = process;
 
@@ -85,6 +86,10 @@ public sealed class TestServerProcess : IAsyncDisposable
     /// <summary>Kills the process tree and waits for it to exit.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         try
         {
             _process.Kill(entireProcessTree: true);
