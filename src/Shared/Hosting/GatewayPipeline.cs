@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using MasterMcp.Configuration;
+using MasterMcp.Observability;
 using MasterMcp.Secrets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,7 +25,7 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         using var activity = Activity.Current is null ? StartActivity(context, route) : null;
         var traceId = Activity.Current?.TraceId.ToHexString() ?? context.TraceIdentifier;
         context.Response.Headers["X-Correlation-Id"] = traceId;
-        using var scope = logger.BeginScope(new KeyValuePair<string, object>[] { new("CorrelationId", traceId), new("Route", route.Name) });
+        using var scope = logger.BeginScope(new RequestLogScope(traceId, route.Name));
         try
         {
             var current = options.CurrentValue;

@@ -64,10 +64,12 @@ public static class GatewayLogging
         logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
     }
 
-    // Framework request logs repeat what our own lines say; keep them to warnings unless the level is trace.
+    // Framework and SDK request logs repeat what our own lines say; keep them to warnings unless the level is debug or trace.
     private static bool IsNoisy(string? category) =>
-        MinimumLevel > LogLevel.Trace && category is not null &&
-        (category.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal) || category.StartsWith("System.Net.Http.", StringComparison.Ordinal));
+        MinimumLevel > LogLevel.Debug && category is not null &&
+        (category.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal)
+         || category.StartsWith("System.Net.Http.", StringComparison.Ordinal)
+         || category.StartsWith("ModelContextProtocol.", StringComparison.Ordinal));
 
     /// <summary>The trace id of the current request, if any.</summary>
     public static string? CurrentTraceId => Activity.Current?.TraceId.ToHexString();

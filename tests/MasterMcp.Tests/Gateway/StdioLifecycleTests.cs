@@ -1,0 +1,81 @@
+using System.Text.Json.Nodes;
+using MasterMcp.Tests.Fixtures;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+
+namespace MasterMcp.Tests.Gateway;
+
+/// <summary>stdio backends: started with args and environment, restarted after a crash, and gone with the gateway.</summary>
+public sealed class StdioLifecycleTests
+{
+    private static JsonObject SampleStdio(string id, string marker, string session = "per_client") => new()
+    {
+        ["id"] = id,
+        ["command"] = "dotnet",
+        ["args"] = new JsonArray(TestServerProcess.AssemblyOf("SampleServer"), "--stdio", "--name", id),
+        ["config"] = new JsonObject { ["environment"] = new JsonObject { ["TEST_MARKER"] = marker } },
+        ["session"] = session,
+        ["health_check_seconds"] = 1,
+        ["timeout_ms"] = 15000,
+    };
+
+    [Fact]
+    public async Task CrashedStdioBackend_IsRestarted_AndServedAgain()
+    {
+        var marker = "crash-" + Guid.NewGuid().ToString("N");
+        await using var gateway = await GatewayInstance.StartAsync(new JsonObject { ["servers"] = new JsonArray(SampleStdio("crashy", marker, "shared")) });
+        await using var client = await gateway.ConnectAsync();
+        Assert.Equal("crashy/echo: one", AggregationTests.Text(await client.CallToolAsync("crashy__echo", new Dictionary<string, object?> { ["text"] = "one" })));
+
+        var before = Assert.Single(ProcessTree.WithMarker(marker));
+        using (var victim = System.Diagnostics.Process.GetProcessById(before))
+        {
+            victim.Kill();
+        }
+
+        var after = await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), pids => pids.Count == 1 && pids[0] != before, TimeSpan.FromSeconds(30));
+        Assert.NotEqual(before, after[0]);
+        var echo = await BackendFailureTests.WaitForAsync(async () =>
+        {
+            try
+            {
+                return AggregationTests.Text(await client.CallToolAsync("crashy__echo", new Dictionary<string, object?> { ["text"] = "two" }));
+            }
+            catch (McpProtocolException)
+            {
+                return "";
+            }
+        }, t => t.Length > 0, TimeSpan.FromSeconds(30));
+        Assert.Equal("crashy/echo: two", echo);
+    }
+
+    [Fact]
+    public async Task AfterSigterm_NoDescendantProcessRemains()
+    {
+        var marker = "tree-" + Guid.NewGuid().ToString("N");
+        var everything = AggregationTests.EverythingStdio("every");
+        everything["config"] = new JsonObject { ["environment"] = new JsonObject { ["TEST_MARKER"] = marker } };
+        await using var gateway = await GatewayProcess.StartAsync(new JsonObject
+        {
+            ["servers"] = new JsonArray(SampleStdio("dotnetstdio", marker), everything),
+        });
+
+        // A client with a session (2025-11-25 initializes one) makes the gateway start per-client processes too.
+        await using (var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = gateway.McpUrl }), new McpClientOptions { ProtocolVersion = "2025-11-25" }))
+        {
+            Assert.Equal("dotnetstdio/echo: x", AggregationTests.Text(await client.CallToolAsync("dotnetstdio__echo", new Dictionary<string, object?> { ["text"] = "x" })));
+            await client.CallToolAsync("every__echo", new Dictionary<string, object?> { ["message"] = "x" });
+
+            var descendants = ProcessTree.Descendants(gateway.ProcessId);
+            var marked = ProcessTree.WithMarker(marker);
+            Assert.True(marked.Count >= 3, $"expected shared and per-client backend processes, found {marked.Count}");
+            Assert.All(marked, pid => Assert.Contains(pid, descendants));
+
+            var exitCode = await gateway.TerminateAsync(TimeSpan.FromSeconds(40));
+            Assert.Equal(0, exitCode);
+
+            await BackendFailureTests.WaitForAsync(() => Task.FromResult(descendants.Where(ProcessTree.IsAlive).ToList()), alive => alive.Count == 0, TimeSpan.FromSeconds(10));
+            Assert.Empty(ProcessTree.WithMarker(marker));
+        }
+    }
+}
