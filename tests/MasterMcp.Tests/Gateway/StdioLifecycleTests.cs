@@ -78,4 +78,37 @@ public sealed class StdioLifecycleTests
             Assert.Empty(ProcessTree.WithMarker(marker));
         }
     }
+
+    [Fact]
+    public async Task StdioProcesses_EndWithTheirSession_WithRemovalFromConfig_AndAtTheProcessCap()
+    {
+        var marker = "life-" + Guid.NewGuid().ToString("N");
+        var config = new JsonObject
+        {
+            ["sessions"] = new JsonObject { ["max_stdio_processes"] = 1 },
+            ["servers"] = new JsonArray(SampleStdio("life", marker)),
+        };
+        await using var gateway = await GatewayInstance.StartAsync(config);
+        var legacy = new McpClientOptions { ProtocolVersion = "2025-11-25" };
+
+        // The shared (catalog) process plus one per client session.
+        var first = await gateway.ConnectAsync(legacy);
+        await first.CallToolAsync("life__echo", new Dictionary<string, object?> { ["text"] = "a" });
+        var shared = await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 2);
+
+        // A second session's process pushes the first session's process out (cap 1 per-client process).
+        await using var second = await gateway.ConnectAsync(legacy);
+        await second.CallToolAsync("life__echo", new Dictionary<string, object?> { ["text"] = "b" });
+        await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 2, TimeSpan.FromSeconds(15));
+
+        // Ending a session (DELETE) ends its process.
+        await first.DisposeAsync();
+        await second.DisposeAsync();
+        var afterSessions = await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 1, TimeSpan.FromSeconds(15));
+
+        // Removing the server from the config ends the shared process too.
+        await gateway.WriteConfigAsync(new JsonObject { ["servers"] = new JsonArray() });
+        await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 0, TimeSpan.FromSeconds(15));
+        Assert.Single(afterSessions);
+    }
 }

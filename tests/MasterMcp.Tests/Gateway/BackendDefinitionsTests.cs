@@ -1,0 +1,82 @@
+using MasterMcp.Backends;
+using MasterMcp.Configuration;
+
+namespace MasterMcp.Tests.Gateway;
+
+public sealed class BackendDefinitionsTests
+{
+    [Fact]
+    public void NpmShortcut_RunsNpxWithPinnedPackage_AndExtraArgs()
+    {
+        var d = BackendDefinitions.From(new ServerOptions { Id = "ev", Type = "npm", Package = "@modelcontextprotocol/server-everything", Version = "2026.8.31", Args = ["stdio"] });
+        Assert.Equal(BackendKind.Stdio, d.Kind);
+        Assert.Equal("npx", d.Command);
+        Assert.Equal(["-y", "@modelcontextprotocol/server-everything@2026.8.31", "stdio"], d.Args);
+    }
+
+    [Fact]
+    public void PypiShortcut_RunsUvx()
+    {
+        var d = BackendDefinitions.From(new ServerOptions { Id = "t", Type = "pypi", Package = "mcp-server-time", Version = "0.6.2" });
+        Assert.Equal("uvx", d.Command);
+        Assert.Equal(["mcp-server-time==0.6.2"], d.Args);
+    }
+
+    [Fact]
+    public void DockerShortcut_RunsAnInteractiveThrowawayContainer()
+    {
+        var d = BackendDefinitions.From(new ServerOptions { Id = "gh", Type = "docker", Image = "ghcr.io/github/github-mcp-server", Version = "v1" });
+        Assert.Equal("docker", d.Command);
+        Assert.Equal(["run", "-i", "--rm", "ghcr.io/github/github-mcp-server:v1"], d.Args);
+    }
+
+    [Fact]
+    public void MissingLauncher_IsRefusedAtStartup_NamingServerAndLauncher()
+    {
+        var options = new GatewayOptions { Servers = [new ServerOptions { Id = "gh", Type = "docker", Image = "img" }] };
+        var ex = Assert.Throws<ConfigurationException>(() => BackendDefinitions.From(options, launcherExists: _ => false));
+        Assert.Contains("servers[0]", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'docker'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("not installed", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Defaults_PrefixIsTheId_SessionPerClient_ThirtySecondTimeout()
+    {
+        var d = BackendDefinitions.From(new ServerOptions { Id = "alpha", Url = "http://127.0.0.1:1/mcp" });
+        Assert.Equal("alpha", d.Prefix);
+        Assert.Equal(BackendSessionMode.PerClient, d.SessionMode);
+        Assert.Equal(TimeSpan.FromSeconds(30), d.Timeout);
+        Assert.Equal("auto", d.Transport);
+    }
+
+    [Fact]
+    public void EmptyPrefix_MeansNoPrefix() =>
+        Assert.Equal("", BackendDefinitions.From(new ServerOptions { Id = "alpha", Url = "http://127.0.0.1:1/mcp", Prefix = "" }).Prefix);
+
+    [Theory]
+    [InlineData("delegate_oauth")]
+    [InlineData("proxy_oauth")]
+    [InlineData("master_oauth")]
+    public void CredentialStrategiesNotYetAvailable_AreRefusedWithAMessageSayingSo(string strategy)
+    {
+        var options = new GatewayOptions { Servers = [new ServerOptions { Id = "a", Url = "http://127.0.0.1:1/mcp", AuthStrategy = strategy }] };
+        var (path, message) = Assert.Single(GatewayOptionsValidator.Validate(options));
+        Assert.Equal("servers[0].auth_strategy", path);
+        Assert.Contains("bypass_auth", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ServerWithBothUrlAndCommand_IsRefused()
+    {
+        var options = new GatewayOptions { Servers = [new ServerOptions { Id = "a", Url = "http://127.0.0.1:1/mcp", Command = "x" }] };
+        Assert.Contains(GatewayOptionsValidator.Validate(options), e => e.Path == "servers[0]");
+    }
+
+    [Fact]
+    public void DuplicateIds_AreRefused()
+    {
+        var options = new GatewayOptions { Servers = [new ServerOptions { Id = "a", Url = "http://127.0.0.1:1/mcp" }, new ServerOptions { Id = "a", Url = "http://127.0.0.1:2/mcp" }] };
+        Assert.Contains(GatewayOptionsValidator.Validate(options), e => e.Path == "servers[1].id");
+    }
+}
