@@ -39,7 +39,7 @@ public static class BackendDefinitions
         var (command, args) = server.Type switch
         {
             "npm" => ("npx", new List<string> { "-y", Versioned(server.Package!, server.Version, "@") }),
-            "pypi" => ("uvx", new List<string> { Versioned(server.Package!, server.Version, "==") }),
+            "pypi" => ("uvx", new List<string> { Versioned(server.Package!, server.Version, "@") }),
             "docker" => ("docker", new List<string> { "run", "-i", "--rm", Versioned(server.Image ?? server.Package!, server.Version, ":") }),
             _ => (server.Command, new List<string>()),
         };

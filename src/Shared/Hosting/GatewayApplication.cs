@@ -51,6 +51,13 @@ public static class GatewayApplication
         {
             app.MapMethods("/" + route.Template, route.Methods, context => pipeline.InvokeAsync(context, route));
         }
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            foreach (var url in app.Urls)
+            {
+                Console.WriteLine($"Master MCP Server is listening: MCP endpoint {url.TrimEnd('/')}/mcp (health: {url.TrimEnd('/')}/health)");
+            }
+        });
         app.MapFallback(context => GatewayPipeline.WriteErrorAsync(context, StatusCodes.Status404NotFound, "not_found",
             $"No endpoint at {context.Request.Method} {context.Request.Path}.", GatewayLogging.CurrentTraceId ?? context.TraceIdentifier));
         return app;

@@ -39,7 +39,8 @@ public sealed class TestServerProcess : IAsyncDisposable
     public static string AssemblyOf(string project)
     {
         var configuration = typeof(TestServerProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var path = Path.Combine(RepoPaths.Root, "tests", "Backends", project, "bin", configuration, "net10.0", project + ".dll");
+        var folder = project == "SampleServer" ? Path.Combine(RepoPaths.Root, "samples", project) : Path.Combine(RepoPaths.Root, "tests", "Backends", project);
+        var path = Path.Combine(folder, "bin", configuration, "net10.0", project + ".dll");
         return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is not built; run dotnet build first");
     }
 

@@ -19,7 +19,7 @@ public sealed class BackendDefinitionsTests
     {
         var d = BackendDefinitions.From(new ServerOptions { Id = "t", Type = "pypi", Package = "mcp-server-time", Version = "0.6.2" });
         Assert.Equal("uvx", d.Command);
-        Assert.Equal(["mcp-server-time==0.6.2"], d.Args);
+        Assert.Equal(["mcp-server-time@0.6.2"], d.Args);
     }
 
     [Fact]
