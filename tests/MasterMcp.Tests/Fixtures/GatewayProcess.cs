@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace MasterMcp.Tests.Fixtures;
+
+/// <summary>
+/// The built MasterMcp.Functions.dll running as a real process (Kestrel host), with its stdout and stderr captured line by line.
+/// Disposing kills it if it still runs.
+/// </summary>
+public sealed class GatewayProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _stdout = [];
+    private readonly List<string> _stderr = [];
+
+    private GatewayProcess(Process process) => _process = process;
+
+    /// <summary>The process id.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>True once the process has exited.</summary>
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The exit code (only after exit).</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Every stdout line so far.</summary>
+    public IReadOnlyList<string> StdoutLines
+    {
+        get { lock (_stdout) { return [.. _stdout]; } }
+    }
+
+    /// <summary>Everything written to stderr so far.</summary>
+    public string Stderr
+    {
+        get { lock (_stderr) { return string.Join('\n', _stderr); } }
+    }
+
+    /// <summary>Stdout and stderr, for assertion messages.</summary>
+    public string Output => string.Join('\n', StdoutLines) + "\n--- stderr ---\n" + Stderr;
+
+    /// <summary>Starts <c>dotnet MasterMcp.Functions.dll args…</c>; <paramref name="environment"/> is added to (or, with null values, removed from) the inherited environment.</summary>
+    public static GatewayProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var assembly = FunctionsBuild.Assembly;
+        var start = new ProcessStartInfo(FunctionsBuild.DotnetHost)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(assembly)!,
+        };
+        start.ArgumentList.Add(assembly);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        // The test runner's own settings must not leak into the gateway under test.
+        foreach (var name in new[] { "MASTER_ENV", "AZURE_FUNCTIONS_ENVIRONMENT", "DOTNET_ENVIRONMENT", "ASPNETCORE_ENVIRONMENT", "PORT", "MASTER_HOSTING_PORT", "LOG_LEVEL", "MASTER_LOG_LEVEL", "LOG_FORMAT", "MASTER_SERVERS", "MASTER_CONFIG_PATH", "AzureWebJobsStorage", "ASPNETCORE_URLS" })
+        {
+            start.Environment.Remove(name);
+        }
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("MASTER__", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
+        var gateway = new GatewayProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
+        gateway._process.OutputDataReceived += (_, e) => Append(gateway._stdout, e.Data);
+        gateway._process.ErrorDataReceived += (_, e) => Append(gateway._stderr, e.Data);
+        gateway._process.Start();
+        gateway._process.BeginOutputReadLine();
+        gateway._process.BeginErrorReadLine();
+        return gateway;
+    }
+
+    /// <summary>Runs the app to completion and returns it (exit code and output available).</summary>
+    public static async Task<GatewayProcess> RunToExitAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
+    {
+        var gateway = Start(args, environment);
+        await gateway.WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(60));
+        return gateway;
+    }
+
+    /// <summary>Polls GET /health until it answers 200.</summary>
+    public async Task WaitUntilHealthyAsync(Uri baseAddress, TimeSpan? timeout = null)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The gateway exited with {_process.ExitCode} before it was healthy:\n{Output}");
+            }
+            try
+            {
+                using var response = await http.GetAsync(new Uri(baseAddress, "/health"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                // Not listening yet.
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"The gateway did not become healthy at {baseAddress}:\n{Output}");
+    }
+
+    /// <summary>Sends SIGTERM (what Docker, Kubernetes and Koyeb send on stop).</summary>
+    public async Task SendSigtermAsync()
+    {
+        using var kill = Process.Start("kill", "-TERM " + _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))!;
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -TERM {_process.Id} failed with {kill.ExitCode}");
+        }
+    }
+
+    /// <summary>Waits for the process to exit, and for its output to be drained.</summary>
+    public async Task WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The gateway did not exit within {timeout}:\n{Output}");
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started or already gone.
+        }
+        _process.Dispose();
+    }
+
+    private static void Append(List<string> lines, string? line)
+    {
+        if (line is not null)
+        {
+            lock (lines) { lines.Add(line); }
+        }
+    }
+}
