@@ -44,7 +44,7 @@ public sealed class InvalidConfigurationTests : IDisposable
     }
 
     [Fact]
-    public void EveryProblem_IsReportedAtOnce()
+    public void OutOfRangeValue_IsReportedWithFileAndPath()
     {
         var file = _dir.Write("gateway.json", """
             { "hosting": { "port": 70000 }, "servers": [ { "id": "a", "url": "https://a.example" }, { "id": "a", "url": "ftp://x" } ] }
@@ -53,7 +53,7 @@ public sealed class InvalidConfigurationTests : IDisposable
         var ex = Assert.Throws<ConfigurationException>(() =>
             ConfigurationLoader.Load(new ConfigInputs(["--config", file], new Dictionary<string, string>(), RepoPaths.Root)));
 
-        Assert.Contains(ex.Errors, e => e.Contains("hosting.port", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith(file + ": hosting.port: ", StringComparison.Ordinal));
     }
 
     [Fact]
