@@ -25,7 +25,10 @@ public sealed class ConfigSchema
             throw new ConfigurationException([$"schema file '{path}' is missing (the build copies config/ next to the application)"]);
         }
         var text = File.ReadAllText(path);
-        return new ConfigSchema(JsonSchema.FromText(text), (JsonObject)JsonNode.Parse(text)!);
+        // A registry per load: the global one refuses a second schema with the same $id, which made every reload
+        // (and any second load in one process) fail with JsonSchemaException.
+        var schema = JsonSchema.FromText(text, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
+        return new ConfigSchema(schema, (JsonObject)JsonNode.Parse(text)!);
     }
 
     /// <summary>True when <paramref name="name"/> is a top-level property of the schema.</summary>

@@ -116,7 +116,7 @@ public static class ConfigurationLoader
         {
             try
             {
-                options = document.Deserialize(ConfigurationJsonContext.Default.GatewayOptions) ?? new GatewayOptions();
+                options = WithDefaults(document).Deserialize(ConfigurationJsonContext.Default.GatewayOptions) ?? new GatewayOptions();
             }
             catch (JsonException ex)
             {
@@ -138,6 +138,46 @@ public static class ConfigurationLoader
         }
 
         return new LoadedConfiguration(environmentName, options, document, files);
+    }
+
+    /// <summary>
+    /// The document laid over the options' own defaults. The source-generated deserializer sets init-only properties that
+    /// are absent from the JSON to default(T) instead of keeping their initializers, so a file without a section (or a
+    /// server without "enabled") would otherwise yield null sections, zero timeouts and disabled servers.
+    /// </summary>
+    private static JsonObject WithDefaults(JsonObject document)
+    {
+        var result = (JsonObject)JsonSerializer.SerializeToNode(new GatewayOptions(), ConfigurationJsonContext.Default.GatewayOptions)!;
+        MergeValues(result, (JsonObject)document.DeepClone());
+        if (result["servers"] is JsonArray servers)
+        {
+            for (var i = 0; i < servers.Count; i++)
+            {
+                if (servers[i] is JsonObject server)
+                {
+                    var withDefaults = (JsonObject)JsonSerializer.SerializeToNode(new ServerOptions { Id = "" }, ConfigurationJsonContext.Default.ServerOptions)!;
+                    MergeValues(withDefaults, (JsonObject)server.DeepClone());
+                    servers[i] = withDefaults;
+                }
+            }
+        }
+        return result;
+    }
+
+    private static void MergeValues(JsonObject target, JsonObject source)
+    {
+        foreach (var (key, value) in source.ToList())
+        {
+            source.Remove(key);
+            if (value is JsonObject child && target[key] is JsonObject existing)
+            {
+                MergeValues(existing, child);
+            }
+            else
+            {
+                target[key] = value;
+            }
+        }
     }
 
     private static IEnumerable<string> ConfigFiles(ConfigInputs inputs, string environmentName, List<string> errors)

@@ -37,8 +37,14 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
             {
                 CheckOrigin(context, current);
             }
+            if (HttpMethods.IsPost(context.Request.Method))
+            {
+                await BufferRequestBodyAsync(context);
+            }
             var handler = (IEndpointHandler)context.RequestServices.GetRequiredService(route.HandlerType);
+            var started = Stopwatch.GetTimestamp();
             await handler.HandleAsync(context);
+            LogRequestHandled(logger, context.Request.Method, route.Name, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (GatewayHttpException ex)
         {
@@ -73,6 +79,33 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
             activity.Start();
         }
         return activity;
+    }
+
+    /// <summary>
+    /// Reads the whole request body before the handler runs. JSON readers over the body's PipeReader examine bytes they do
+    /// not consume; Kestrel then cannot hide the CancelPendingRead it issues on graceful shutdown (SIGTERM), and a request
+    /// whose body was still arriving failed with "PipeReader.ReadAsync was canceled" instead of completing. Bodies are
+    /// JSON-RPC messages bounded by hosting.max_request_body_bytes, which the handlers deserialize whole anyway.
+    /// </summary>
+    private static async Task BufferRequestBodyAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength == 0)
+        {
+            return;
+        }
+        var buffer = new MemoryStream(context.Request.ContentLength is > 0 and <= int.MaxValue and var length ? (int)length : 0);
+        try
+        {
+            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            await buffer.DisposeAsync();
+            throw new GatewayHttpException(ex.StatusCode, ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? "request_too_large" : "bad_request", ex.Message);
+        }
+        buffer.Position = 0;
+        context.Request.Body = buffer;
+        context.Response.RegisterForDisposeAsync(buffer);
     }
 
     private async Task CheckOriginSecretAsync(HttpContext context, SecurityOptions security, string configured)
@@ -114,6 +147,9 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         }
         await context.Response.WriteAsJsonAsync(new ErrorBody(code, message, correlationId), HostingJsonContext.Default.ErrorBody, contentType: "application/json", cancellationToken: CancellationToken.None);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Route} answered {Status} in {ElapsedMs:0.0} ms")]
+    private static partial void LogRequestHandled(ILogger logger, string method, string route, int status, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Request to {Route} refused with {Status} ({Code})")]
     private static partial void LogRequestRefused(ILogger logger, string route, int status, string code);

@@ -1,119 +1,152 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Reflection;
 using System.Text;
-using System.Text.Json.Nodes;
-using MasterMcp.Tests.Conformance;
 
 namespace MasterMcp.Tests.Fixtures;
 
-/// <summary>The built gateway (MasterMcp.Functions.dll) as a separate process on a free loopback port, standalone on Kestrel.</summary>
+/// <summary>
+/// The built MasterMcp.Functions.dll running as a real process (Kestrel host), with its stdout and stderr captured line by line.
+/// Disposing kills it if it still runs.
+/// </summary>
 public sealed class GatewayProcess : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly List<string> _stdout = [];
+    private readonly List<string> _stderr = [];
 
-    private GatewayProcess(Process process, Uri baseUrl)
+    private GatewayProcess(Process process) => _process = process;
+
+    /// <summary>The process id.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>True once the process has exited.</summary>
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The exit code (only after exit).</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Every stdout line so far.</summary>
+    public IReadOnlyList<string> StdoutLines
     {
-        _process = process;
-        BaseUrl = baseUrl;
+        get { lock (_stdout) { return [.. _stdout]; } }
     }
 
-    public Uri BaseUrl { get; }
-
-    public Uri McpUrl => new(BaseUrl, "/mcp");
-
-    public int ProcessId => _process.Id;
-
-    public string Output
+    /// <summary>Everything written to stderr so far.</summary>
+    public string Stderr
     {
-        get { lock (_output) { return _output.ToString(); } }
+        get { lock (_stderr) { return string.Join('\n', _stderr); } }
     }
 
-    /// <summary>The built gateway assembly of this test build's configuration.</summary>
-    public static string Assembly()
-    {
-        var configuration = typeof(GatewayProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var path = Path.Combine(RepoPaths.Root, "src", "Functions", "bin", configuration, "net10.0", "MasterMcp.Functions.dll");
-        return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is not built");
-    }
+    /// <summary>Stdout and stderr, for assertion messages.</summary>
+    public string Output => string.Join('\n', StdoutLines) + "\n--- stderr ---\n" + Stderr;
 
-    /// <summary>A free TCP port on the loopback interface.</summary>
-    public static int FreePort()
+    /// <summary>Starts <c>dotnet MasterMcp.Functions.dll args…</c>; <paramref name="environment"/> is added to (or, with null values, removed from) the inherited environment.</summary>
+    public static GatewayProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Starts the gateway with this config file content (Development, in-memory storage unless the config says otherwise).</summary>
-    public static async Task<GatewayProcess> StartAsync(JsonObject config, IDictionary<string, string>? environment = null)
-    {
-        config["storage"] ??= new JsonObject { ["provider"] = "memory" };
-        var dir = Directory.CreateTempSubdirectory("gateway-process-");
-        var path = Path.Combine(dir.FullName, "gateway.json");
-        await File.WriteAllTextAsync(path, config.ToJsonString());
-        var port = FreePort();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { Assembly(), "--config", path, "--hosting.host=127.0.0.1", $"--hosting.port={port}" })
+        var assembly = FunctionsBuild.Assembly;
+        var start = new ProcessStartInfo(FunctionsBuild.DotnetHost)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(assembly)!,
+        };
+        start.ArgumentList.Add(assembly);
+        foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
-        start.Environment["MASTER_ENV"] = "Development";
-        start.Environment["LOG_FORMAT"] = "plain";
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        // The test runner's own settings must not leak into the gateway under test.
+        foreach (var name in new[] { "MASTER_ENV", "AZURE_FUNCTIONS_ENVIRONMENT", "DOTNET_ENVIRONMENT", "ASPNETCORE_ENVIRONMENT", "PORT", "MASTER_HOSTING_PORT", "LOG_LEVEL", "MASTER_LOG_LEVEL", "LOG_FORMAT", "MASTER_SERVERS", "MASTER_CONFIG_PATH", "AzureWebJobsStorage", "ASPNETCORE_URLS" })
         {
-            start.Environment[k] = v;
+            start.Environment.Remove(name);
         }
-        var process = new Process { StartInfo = start };
-        var gateway = new GatewayProcess(process, new Uri($"http://127.0.0.1:{port}"));
-        process.OutputDataReceived += (_, e) => gateway.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => gateway.Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("MASTER__", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
+        var gateway = new GatewayProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
+        gateway._process.OutputDataReceived += (_, e) => Append(gateway._stdout, e.Data);
+        gateway._process.ErrorDataReceived += (_, e) => Append(gateway._stderr, e.Data);
+        gateway._process.Start();
+        gateway._process.BeginOutputReadLine();
+        gateway._process.BeginErrorReadLine();
+        return gateway;
+    }
+
+    /// <summary>Runs the app to completion and returns it (exit code and output available).</summary>
+    public static async Task<GatewayProcess> RunToExitAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
+    {
+        var gateway = Start(args, environment);
+        await gateway.WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(60));
+        return gateway;
+    }
+
+    /// <summary>Polls GET /health until it answers 200.</summary>
+    public async Task WaitUntilHealthyAsync(Uri baseAddress, TimeSpan? timeout = null)
+    {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (DateTime.UtcNow < deadline)
         {
-            if (process.HasExited)
+            if (_process.HasExited)
             {
-                throw new InvalidOperationException($"gateway exited with {process.ExitCode}:\n{gateway.Output}");
+                throw new InvalidOperationException($"The gateway exited with {_process.ExitCode} before it was healthy:\n{Output}");
             }
             try
             {
-                if ((await http.GetAsync(new Uri(gateway.BaseUrl, "/health"))).IsSuccessStatusCode)
+                using var response = await http.GetAsync(new Uri(baseAddress, "/health"));
+                if (response.IsSuccessStatusCode)
                 {
-                    return gateway;
+                    return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
                 // Not listening yet.
             }
-            catch (TaskCanceledException)
-            {
-                // Not answering yet.
-            }
             await Task.Delay(200);
         }
-        await gateway.DisposeAsync();
-        throw new TimeoutException($"gateway did not become healthy:\n{gateway.Output}");
+        throw new TimeoutException($"The gateway did not become healthy at {baseAddress}:\n{Output}");
     }
 
-    /// <summary>Sends SIGTERM and waits for the exit code.</summary>
-    public async Task<int> TerminateAsync(TimeSpan timeout)
+    /// <summary>Sends SIGTERM (what Docker, Kubernetes and Koyeb send on stop).</summary>
+    public async Task SendSigtermAsync()
     {
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        using var kill = Process.Start("kill", "-TERM " + _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))!;
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
         {
-            await kill.WaitForExitAsync();
+            throw new InvalidOperationException($"kill -TERM {_process.Id} failed with {kill.ExitCode}");
         }
-        using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token);
-        return _process.ExitCode;
     }
 
+    /// <summary>Waits for the process to exit, and for its output to be drained.</summary>
+    public async Task WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The gateway did not exit within {timeout}:\n{Output}");
+        }
+    }
+
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         try
@@ -121,24 +154,21 @@ public sealed class GatewayProcess : IAsyncDisposable
             if (!_process.HasExited)
             {
                 _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync(CancellationToken.None);
+                await _process.WaitForExitAsync();
             }
         }
         catch (InvalidOperationException)
         {
-            // Already gone.
+            // Never started or already gone.
         }
         _process.Dispose();
     }
 
-    private void Append(string? line)
+    private static void Append(List<string> lines, string? line)
     {
         if (line is not null)
         {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
+            lock (lines) { lines.Add(line); }
         }
     }
 }

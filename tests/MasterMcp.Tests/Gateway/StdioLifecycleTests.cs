@@ -55,7 +55,7 @@ public sealed class StdioLifecycleTests
         var marker = "tree-" + Guid.NewGuid().ToString("N");
         var everything = AggregationTests.EverythingStdio("every");
         everything["config"] = new JsonObject { ["environment"] = new JsonObject { ["TEST_MARKER"] = marker } };
-        await using var gateway = await GatewayProcess.StartAsync(new JsonObject
+        await using var gateway = await StandaloneGateway.StartAsync(new JsonObject
         {
             ["servers"] = new JsonArray(SampleStdio("dotnetstdio", marker), everything),
         });

@@ -1,0 +1,79 @@
+using MasterMcp.Configuration;
+using MasterMcp.Hosting;
+using MasterMcp.Secrets;
+using MasterMcp.Storage;
+using MasterMcp.Tests.Conformance;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace MasterMcp.Tests.Fixtures;
+
+/// <summary>
+/// The Kestrel host built by <see cref="GatewayApplication.BuildKestrel"/>, started in-process on 127.0.0.1 and a free port.
+/// Storage is an <see cref="InMemoryStoreFactory"/> unless the caller keeps the real one.
+/// </summary>
+public sealed class InProcessGateway : IAsyncDisposable
+{
+    private InProcessGateway(WebApplication app, GatewayStartup startup)
+    {
+        App = app;
+        Startup = startup;
+        BaseAddress = new Uri(app.Urls.First());
+        Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>The running application.</summary>
+    public WebApplication App { get; }
+
+    /// <summary>What the app was built from.</summary>
+    public GatewayStartup Startup { get; }
+
+    /// <summary>http://127.0.0.1:port/.</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>A client for <see cref="BaseAddress"/>.</summary>
+    public HttpClient Http { get; }
+
+    /// <summary>The configuration monitor in the app's container.</summary>
+    public GatewayConfigMonitor Monitor => App.Services.GetRequiredService<GatewayConfigMonitor>();
+
+    /// <summary>
+    /// Loads the configuration from <paramref name="args"/>/<paramref name="environment"/> (base directory: the repository root unless given),
+    /// builds and starts the Kestrel host. <paramref name="inMemoryStorage"/> replaces Table Storage.
+    /// </summary>
+    public static async Task<InProcessGateway> StartAsync(
+        IEnumerable<string>? args = null,
+        IReadOnlyDictionary<string, string>? environment = null,
+        string? baseDirectory = null,
+        bool inMemoryStorage = true,
+        Action<IServiceCollection>? configureServices = null)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true" };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
+        var inputs = new ConfigInputs([.. args ?? [], "--hosting.host=127.0.0.1", "--hosting.port=0"], env, baseDirectory ?? RepoPaths.Root);
+        var startup = await GatewayStartup.PrepareAsync(inputs, o => new SecretResolver(GatewayServiceCollectionExtensions.SecretOptionsFrom(o), getEnvironmentVariable: inputs.Env));
+        var app = GatewayApplication.BuildKestrel(startup, services =>
+        {
+            if (inMemoryStorage)
+            {
+                services.RemoveAll<IStoreFactory>();
+                services.AddSingleton<IStoreFactory>(new InMemoryStoreFactory());
+            }
+            configureServices?.Invoke(services);
+        });
+        await app.StartAsync();
+        return new InProcessGateway(app, startup);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
