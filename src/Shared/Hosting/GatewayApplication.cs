@@ -5,11 +5,12 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace MasterMcp.Hosting;
 
 /// <summary>The standalone host: Kestrel serving the shared route table. Used when no Functions host started the process.</summary>
-public static class GatewayApplication
+public static partial class GatewayApplication
 {
     /// <summary>Builds the Kestrel application; <paramref name="configureServices"/> lets tests add or replace services.</summary>
     public static WebApplication BuildKestrel(GatewayStartup startup, Action<IServiceCollection>? configureServices = null)
@@ -51,15 +52,19 @@ public static class GatewayApplication
         {
             app.MapMethods("/" + route.Template, route.Methods, context => pipeline.InvokeAsync(context, route));
         }
+        var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MasterMcp.Hosting.GatewayApplication");
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             foreach (var url in app.Urls)
             {
-                Console.WriteLine($"Master MCP Server is listening: MCP endpoint {url.TrimEnd('/')}/mcp (health: {url.TrimEnd('/')}/health)");
+                LogListening(startupLogger, url.TrimEnd('/') + "/mcp", url.TrimEnd('/') + "/health");
             }
         });
         app.MapFallback(context => GatewayPipeline.WriteErrorAsync(context, StatusCodes.Status404NotFound, "not_found",
             $"No endpoint at {context.Request.Method} {context.Request.Path}.", GatewayLogging.CurrentTraceId ?? context.TraceIdentifier));
         return app;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Master MCP Server is listening: MCP endpoint {McpUrl} (health: {HealthUrl})")]
+    private static partial void LogListening(ILogger logger, string mcpUrl, string healthUrl);
 }
