@@ -9,4 +9,8 @@ if [ ! -d tools/node_modules ] || [ tools/package.json -nt tools/node_modules/.i
   (cd tools && npm install --no-audit --no-fund --loglevel=error && touch node_modules/.installed)
 fi
 
-dotnet test MasterMcp.sln -c "${CONFIGURATION:-Release}" --logger "console;verbosity=normal" "$@"
+configuration="${CONFIGURATION:-Release}"
+dotnet build MasterMcp.sln -c "$configuration" --nologo
+# -m:1 runs the test projects one after the other: several tests start the built gateway and time their answers,
+# and two test hosts competing for this machine's cores would make those timings meaningless.
+dotnet test MasterMcp.sln -c "$configuration" --no-build -m:1 --logger "console;verbosity=normal" "$@"

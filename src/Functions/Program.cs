@@ -3,6 +3,7 @@ using MasterMcp.Hosting;
 using MasterMcp.Observability;
 using MasterMcp.Secrets;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 // One entry point, two hosts: the isolated worker when the Functions host started us, Kestrel otherwise.
@@ -21,6 +22,15 @@ catch (ConfigurationException ex)
 {
     await Console.Error.WriteLineAsync(ex.Message);
     return 2;
+}
+
+if (args.Contains("--rotate-token-key"))
+{
+    // Re-encrypts every stored token under the current key of TOKEN_ENC_KEY; afterwards older keys can be removed.
+    var rotation = GatewayApplication.BuildKestrel(startup);
+    var rotated = await rotation.Services.GetRequiredService<MasterMcp.Credentials.TokenVault>().RotateAsync();
+    await Console.Out.WriteLineAsync($"Re-encrypted {rotated} token row(s) under key '{startup.TokenKeys.CurrentKeyId}'.");
+    return 0;
 }
 
 if (FunctionsHostDetector.IsFunctionsHost(inputs))

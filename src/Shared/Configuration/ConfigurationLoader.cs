@@ -22,6 +22,7 @@ public static class ConfigurationLoader
         ("MASTER_BASE_URL", "hosting.base_url"),
         ("MASTER_LOG_LEVEL", "logging.level"),
         ("MASTER_SERVERS", "servers"),
+        ("TOKEN_ENC_KEY", "credentials.token_encryption_key"),
     ];
 
     private const string GenericPrefix = "MASTER__";

@@ -12,6 +12,7 @@ public sealed record GatewayOptions
     public SecretSettings Secrets { get; set; } = new();
     public SecurityOptions Security { get; set; } = new();
     public SessionOptions Sessions { get; set; } = new();
+    public CredentialOptions Credentials { get; set; } = new();
     public JsonObject? Auth { get; set; }
     public IReadOnlyList<ServerOptions> Servers { get; set; } = [];
 }
@@ -64,4 +65,14 @@ public sealed record SessionOptions
 {
     public int IdleTimeoutMinutes { get; set; } = 60;
     public int MaxStdioProcesses { get; set; } = 64;
+}
+
+/// <summary>Per-user backend credentials: the key that encrypts stored tokens.</summary>
+public sealed record CredentialOptions
+{
+    /// <summary>TOKEN_ENC_KEY: a base64 32-byte key or a key ring "kid1:base64,kid2:base64" (last is current); usually a secret reference.</summary>
+    public string? TokenEncryptionKey { get; set; }
+
+    /// <summary>How often expired token rows are removed on the standalone host (the Functions host uses a timer trigger).</summary>
+    public int CleanupIntervalMinutes { get; set; } = 15;
 }

@@ -44,6 +44,7 @@ public static partial class GatewayApplication
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.Hosting.ShutdownTimeoutSeconds));
         builder.Services.AddMasterMcpGateway(startup);
+        builder.Services.AddHostedService<Credentials.TokenCleanupService>();
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();

@@ -1,4 +1,5 @@
 using MasterMcp.Configuration;
+using MasterMcp.Credentials;
 using MasterMcp.Gateway;
 using MasterMcp.Secrets;
 using MasterMcp.Storage;
@@ -32,6 +33,10 @@ public static class GatewayServiceCollectionExtensions
             services.AddTableStorage(StorageOptionsFrom(startup));
         }
 
+        services.AddSingleton(startup.TokenKeys);
+        services.AddSingleton<TokenProtector>();
+        services.AddSingleton<TokenVault>();
+        services.AddHostedService<TokenKeyWarningService>();
         services.AddMcpGateway(options);
         services.AddSingleton<GatewayPipeline>();
         services.AddSingleton<IReadinessCheck, StorageReadinessCheck>();

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using MasterMcp.Configuration;
+using MasterMcp.Credentials;
 using MasterMcp.Secrets;
 
 namespace MasterMcp.Hosting;
@@ -10,6 +11,9 @@ namespace MasterMcp.Hosting;
 /// </summary>
 public sealed record GatewayStartup(ConfigInputs Inputs, LoadedConfiguration Config)
 {
+    /// <summary>The keys that protect stored backend tokens (ephemeral in Development when none is configured).</summary>
+    public TokenKeyRing TokenKeys { get; init; } = TokenKeyRing.Ephemeral();
+
     /// <summary>Loads and validates the configuration and resolves every secret reference in it once.</summary>
     public static async Task<GatewayStartup> PrepareAsync(ConfigInputs inputs, Func<GatewayOptions, ISecretResolver> resolverFactory, CancellationToken cancellationToken = default)
     {
@@ -36,11 +40,27 @@ public sealed record GatewayStartup(ConfigInputs Inputs, LoadedConfiguration Con
                 errors.Add(ex.Message);
             }
         }
+        TokenKeyRing? tokenKeys = null;
+        if (config.Options.Credentials.TokenEncryptionKey is { Length: > 0 } keySetting && errors.Count == 0)
+        {
+            try
+            {
+                tokenKeys = TokenKeyRing.Parse(await resolver.ResolveAsync(keySetting, "credentials.token_encryption_key", cancellationToken));
+            }
+            catch (FormatException ex)
+            {
+                errors.Add("credentials.token_encryption_key (TOKEN_ENC_KEY): " + ex.Message);
+            }
+        }
+        else if (!config.IsDevelopment)
+        {
+            errors.Add($"TOKEN_ENC_KEY (credentials.token_encryption_key) is required in the {config.EnvironmentName} environment: it encrypts per-user backend tokens at rest. Generate one with `openssl rand -base64 32` and pass it as a secret reference (e.g. kv:token-enc-key)");
+        }
         if (errors.Count > 0)
         {
             throw new ConfigurationException(errors);
         }
-        return new GatewayStartup(inputs, config);
+        return new GatewayStartup(inputs, config) { TokenKeys = tokenKeys ?? TokenKeyRing.Ephemeral() };
     }
 
     private static IEnumerable<(string Path, string Value)> StringValues(JsonNode? node, string path)

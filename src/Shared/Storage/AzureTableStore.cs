@@ -141,10 +141,22 @@ public sealed class AzureTableStore : ITableStore
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<StoredEntity<T>> QueryPartitionAsync<T>(string partitionKey, JsonTypeInfo<T> typeInfo, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<StoredEntity<T>> QueryPartitionAsync<T>(string partitionKey, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
     {
         EntityLayout.CheckKey(partitionKey, nameof(partitionKey));
         ArgumentNullException.ThrowIfNull(typeInfo);
+        return QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {TableKey.Encode(partitionKey)}"), typeInfo, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<StoredEntity<T>> QueryAllAsync<T>(JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return QueryAsync(null, typeInfo, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<StoredEntity<T>> QueryAsync<T>(string? filter, JsonTypeInfo<T> typeInfo, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         try
         {
             await EnsureCreatedAsync(cancellationToken);
@@ -154,7 +166,6 @@ public sealed class AzureTableStore : ITableStore
             throw StorageErrors.Unavailable(_endpoint, ex, _timeout, _secrets);
         }
 
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKey.Encode(partitionKey)}");
         var entities = _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using (entities)
         {

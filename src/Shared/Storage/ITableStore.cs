@@ -26,6 +26,9 @@ public interface ITableStore
     /// <summary>Every live entity of one partition.</summary>
     IAsyncEnumerable<StoredEntity<T>> QueryPartitionAsync<T>(string partitionKey, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default);
 
+    /// <summary>Every live entity of every partition (maintenance work such as key rotation; scans the whole table).</summary>
+    IAsyncEnumerable<StoredEntity<T>> QueryAllAsync<T>(JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default);
+
     /// <summary>Deletes every entity whose expiry is at or before <paramref name="now"/>; returns how many.</summary>
     Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
 }

@@ -127,16 +127,25 @@ public sealed class InMemoryTableStore : ITableStore
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<StoredEntity<T>> QueryPartitionAsync<T>(string partitionKey, JsonTypeInfo<T> typeInfo, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<StoredEntity<T>> QueryPartitionAsync<T>(string partitionKey, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
     {
         EntityLayout.CheckKey(partitionKey, nameof(partitionKey));
+        return QueryAsync(r => r.Pk == partitionKey, typeInfo, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<StoredEntity<T>> QueryAllAsync<T>(JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
+        QueryAsync(_ => true, typeInfo, cancellationToken);
+
+    private async IAsyncEnumerable<StoredEntity<T>> QueryAsync<T>(Func<(string Pk, string Rk), bool> match, JsonTypeInfo<T> typeInfo, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(typeInfo);
         ThrowIfUnavailable(cancellationToken);
         List<KeyValuePair<(string Pk, string Rk), Row>> rows;
         lock (_gate)
         {
-            // Same order as the service: by the encoded row key, ordinal.
-            rows = [.. _rows.Where(r => r.Key.Pk == partitionKey).OrderBy(r => TableKey.Encode(r.Key.Rk), StringComparer.Ordinal)];
+            // Same order as the service: by the encoded partition and row keys, ordinal.
+            rows = [.. _rows.Where(r => match(r.Key)).OrderBy(r => TableKey.Encode(r.Key.Pk), StringComparer.Ordinal).ThenBy(r => TableKey.Encode(r.Key.Rk), StringComparer.Ordinal)];
         }
 
         foreach (var (key, row) in rows)

@@ -72,7 +72,8 @@ public sealed class FunctionsMetadataTests
             UseShellExecute = false,
             WorkingDirectory = RepoPaths.Root,
         };
-        foreach (var arg in new[] { "publish", Path.Combine("src", "Functions"), "-c", "Release", "-o", output.Path, "--nologo" })
+        // --no-build: publish what the test run already built; rebuilding here would race with the processes other tests run from that output.
+        foreach (var arg in new[] { "publish", Path.Combine("src", "Functions"), "-c", FunctionsBuild.Configuration, "--no-build", "-o", output.Path, "--nologo" })
         {
             start.ArgumentList.Add(arg);
         }
