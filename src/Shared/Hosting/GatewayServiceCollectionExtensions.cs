@@ -64,6 +64,11 @@ public static class GatewayServiceCollectionExtensions
             var resolver = new SecretResolver(SecretOptionsFrom(startup.Config.Options));
             connection = resolver.ResolveAsync(connection, "storage.connection_string").AsTask().GetAwaiter().GetResult();
         }
+        // Development with nothing configured: the local emulator (Azurite) at its default ports.
+        if (connection is null && startup.Config.IsDevelopment && !startup.Inputs.Environment.Keys.Any(k => k.StartsWith("AzureWebJobsStorage", StringComparison.Ordinal)))
+        {
+            connection = "UseDevelopmentStorage=true";
+        }
         return StorageOptions.FromSettings(startup.Inputs.Env, connection) with
         {
             TablePrefix = settings.TablePrefix,

@@ -49,7 +49,8 @@ public sealed class InProcessGateway : IAsyncDisposable
         bool inMemoryStorage = true,
         Action<IServiceCollection>? configureServices = null)
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true" };
+        // Development unless the test says otherwise: Production needs TOKEN_ENC_KEY and client authentication configured.
+        var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true", ["MASTER_ENV"] = "Development" };
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             env[key] = value;

@@ -131,7 +131,7 @@ public sealed class FunctionAdapterParityTests
     {
         var inputs = new ConfigInputs(
             ["--security.origin_secret=let-me-in"],
-            new Dictionary<string, string> { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true" },
+            new Dictionary<string, string> { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true", ["MASTER_ENV"] = "Development" },
             RepoPaths.Root);
         var startup = await GatewayStartup.PrepareAsync(inputs, o => new SecretResolver(GatewayServiceCollectionExtensions.SecretOptionsFrom(o)));
         await using var services = BuildFunctionsServices(startup);
