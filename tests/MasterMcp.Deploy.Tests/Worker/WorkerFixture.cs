@@ -19,7 +19,12 @@ public sealed class WorkerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Origin = await OriginServer.StartAsync();
+        (_miniflare, WorkerUrl) = await StartWorkerAsync(Origin.Url);
+    }
 
+    /// <summary>Starts the Worker in Miniflare in front of <paramref name="originUrl"/>; returns the driver process and the Worker's URL.</summary>
+    public static async Task<(Process Driver, Uri Url)> StartWorkerAsync(string originUrl)
+    {
         var node = Repo.Node;
         Repo.NodeModule("miniflare/package.json");
         Repo.NodeModule("esbuild/package.json");
@@ -36,21 +41,21 @@ public sealed class WorkerFixture : IAsyncLifetime
             Repo.PathOf("tests/MasterMcp.Deploy.Tests/node/worker-host.cjs"),
             Repo.ToolsDirectory,
             Repo.PathOf("deploy/cloudflare"),
-            Origin.Url,
+            originUrl,
             OriginSecret,
             WellKnownTtlSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         })
         {
             startInfo.ArgumentList.Add(argument);
         }
-        _miniflare = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start node");
-        var stderr = _miniflare.StandardError.ReadToEndAsync();
+        var miniflare = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start node");
+        var stderr = miniflare.StandardError.ReadToEndAsync();
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         string? line;
         try
         {
-            line = await _miniflare.StandardOutput.ReadLineAsync(cts.Token);
+            line = await miniflare.StandardOutput.ReadLineAsync(cts.Token);
         }
         catch (OperationCanceledException)
         {
@@ -58,12 +63,32 @@ public sealed class WorkerFixture : IAsyncLifetime
         }
         if (line is null)
         {
-            _miniflare.Kill(entireProcessTree: true);
+            miniflare.Kill(entireProcessTree: true);
             throw new InvalidOperationException($"Miniflare did not start the Worker:\n{await stderr}");
         }
-        WorkerUrl = new Uri(JsonDocument.Parse(line).RootElement.GetProperty("url").GetString()!);
+        var url = new Uri(JsonDocument.Parse(line).RootElement.GetProperty("url").GetString()!);
         // Keep draining stdout so the driver never blocks on a full pipe.
-        _ = _miniflare.StandardOutput.ReadToEndAsync();
+        _ = miniflare.StandardOutput.ReadToEndAsync();
+        return (miniflare, url);
+    }
+
+    /// <summary>Stops a driver started by <see cref="StartWorkerAsync"/>.</summary>
+    public static async Task StopWorkerAsync(Process? miniflare)
+    {
+        if (miniflare is { HasExited: false })
+        {
+            miniflare.StandardInput.Close();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                await miniflare.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                miniflare.Kill(entireProcessTree: true);
+            }
+        }
+        miniflare?.Dispose();
     }
 
     public HttpClient CreateClient() => new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
@@ -74,20 +99,7 @@ public sealed class WorkerFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_miniflare is { HasExited: false })
-        {
-            _miniflare.StandardInput.Close();
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            try
-            {
-                await _miniflare.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _miniflare.Kill(entireProcessTree: true);
-            }
-        }
-        _miniflare?.Dispose();
+        await StopWorkerAsync(_miniflare);
         await Origin.DisposeAsync();
     }
 }
