@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace MasterMcp.Configuration;
 
 /// <summary>The whole gateway configuration, as validated against config/schema.json. Keys are snake_case in JSON.</summary>
@@ -12,7 +10,7 @@ public sealed record GatewayOptions
     public SecretSettings Secrets { get; set; } = new();
     public SecurityOptions Security { get; set; } = new();
     public SessionOptions Sessions { get; set; } = new();
-    public JsonObject? Auth { get; set; }
+    public AuthOptions? Auth { get; set; }
     public IReadOnlyList<ServerOptions> Servers { get; set; } = [];
 }
 

@@ -1,3 +1,4 @@
+using MasterMcp.Auth;
 using MasterMcp.Configuration;
 using MasterMcp.Gateway;
 using MasterMcp.Secrets;
@@ -25,6 +26,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSecretResolution(SecretOptionsFrom(options));
         services.AddTableStorage(StorageOptionsFrom(startup));
 
+        services.AddGatewayAuth();
         services.AddMcpGateway(options);
         services.AddSingleton<GatewayPipeline>();
         services.AddSingleton<IReadinessCheck, StorageReadinessCheck>();
