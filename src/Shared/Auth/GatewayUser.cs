@@ -25,6 +25,22 @@ public sealed record GatewayUser(string Issuer, string Subject, IReadOnlyList<st
     /// <summary>The user of this request, or null when it is anonymous (or auth is off).</summary>
     public static GatewayUser? From(HttpContext context) => context.Items.TryGetValue(ItemKey, out var value) ? value as GatewayUser : null;
 
+    /// <summary>
+    /// The user behind a principal made by <see cref="ToPrincipal"/> — what MCP handlers see as <c>RequestContext.User</c>
+    /// (the SDK copies <c>HttpContext.User</c>). Null for anonymous principals.
+    /// </summary>
+    public static GatewayUser? FromPrincipal(ClaimsPrincipal? principal)
+    {
+        if (principal?.Identity?.IsAuthenticated != true || principal.FindFirst("iss")?.Value is not { } issuer || principal.FindFirst("sub")?.Value is not { } subject)
+        {
+            return null;
+        }
+        return new GatewayUser(issuer, subject, [.. principal.FindAll("scope").Select(c => c.Value)], principal.FindFirst("client_id")?.Value)
+        {
+            Name = principal.FindFirst(ClaimTypes.Name)?.Value,
+        };
+    }
+
     /// <summary>Attaches the user to the request: <c>HttpContext.Items</c> and <c>HttpContext.User</c> (which the MCP SDK reads).</summary>
     public void AttachTo(HttpContext context)
     {

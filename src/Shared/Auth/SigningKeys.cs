@@ -74,9 +74,14 @@ public sealed class SigningKeys(ISecretResolver secrets, AuthSettingsProvider se
                 {
                     "RSA" => new RsaSecurityKey(new RSAParameters
                     {
-                        Modulus = Base64UrlEncoder.DecodeBytes(jwk.N), Exponent = Base64UrlEncoder.DecodeBytes(jwk.E), D = Base64UrlEncoder.DecodeBytes(jwk.D),
-                        P = Base64UrlEncoder.DecodeBytes(jwk.P), Q = Base64UrlEncoder.DecodeBytes(jwk.Q), DP = Base64UrlEncoder.DecodeBytes(jwk.DP),
-                        DQ = Base64UrlEncoder.DecodeBytes(jwk.DQ), InverseQ = Base64UrlEncoder.DecodeBytes(jwk.QI),
+                        Modulus = Base64UrlEncoder.DecodeBytes(jwk.N),
+                        Exponent = Base64UrlEncoder.DecodeBytes(jwk.E),
+                        D = Base64UrlEncoder.DecodeBytes(jwk.D),
+                        P = Base64UrlEncoder.DecodeBytes(jwk.P),
+                        Q = Base64UrlEncoder.DecodeBytes(jwk.Q),
+                        DP = Base64UrlEncoder.DecodeBytes(jwk.DP),
+                        DQ = Base64UrlEncoder.DecodeBytes(jwk.DQ),
+                        InverseQ = Base64UrlEncoder.DecodeBytes(jwk.QI),
                     }),
                     "EC" => new ECDsaSecurityKey(ECDsa.Create(new ECParameters
                     {
@@ -140,6 +145,3 @@ public sealed class SigningKeys(ISecretResolver secrets, AuthSettingsProvider se
             : new PublicJwk("RSA", key.KeyId, "sig", SecurityAlgorithms.RsaSha256, jwk.N, jwk.E, null, null, null);
     }
 }
-
-/// <summary>A public key as published in the JWKS.</summary>
-public sealed record PublicJwk(string Kty, string Kid, string Use, string Alg, string? N, string? E, string? Crv, string? X, string? Y);

@@ -172,13 +172,20 @@ public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
     private Task<(HttpStatusCode, JsonNode)> RedeemAsync(string clientId, string? secret, string code, string verifier) =>
         AuthTestKit.TokenAsync(Base, new Dictionary<string, string>
         {
-            ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = AuthTestKit.Redirect, ["code_verifier"] = verifier,
-            ["client_id"] = clientId, ["client_secret"] = secret!,
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = AuthTestKit.Redirect,
+            ["code_verifier"] = verifier,
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
         });
 
     private Task<(HttpStatusCode, JsonNode)> RefreshAsync(string clientId, string? secret, string refreshToken) =>
         AuthTestKit.TokenAsync(Base, new Dictionary<string, string>
         {
-            ["grant_type"] = "refresh_token", ["refresh_token"] = refreshToken, ["client_id"] = clientId, ["client_secret"] = secret!,
+            ["grant_type"] = "refresh_token",
+            ["refresh_token"] = refreshToken,
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
         });
 }

@@ -66,8 +66,12 @@ public sealed class ConsentPageBrowserTests(AzuriteFixture azurite)
 
         var (status, tokens) = await AuthTestKit.TokenAsync(gateway.BaseUrl, new Dictionary<string, string>
         {
-            ["grant_type"] = "authorization_code", ["code"] = AuthTestKit.Query(final, "code")!, ["redirect_uri"] = redirect,
-            ["code_verifier"] = verifier, ["client_id"] = clientId, ["client_secret"] = secret!,
+            ["grant_type"] = "authorization_code",
+            ["code"] = AuthTestKit.Query(final, "code")!,
+            ["redirect_uri"] = redirect,
+            ["code_verifier"] = verifier,
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
         });
         Assert.Equal(HttpStatusCode.OK, status);
         using var http = new HttpClient();

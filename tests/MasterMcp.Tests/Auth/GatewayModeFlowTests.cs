@@ -171,8 +171,12 @@ public sealed class GatewayModeFlowTests(AzuriteFixture azurite) : IAsyncLifetim
         var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(_gateway.BaseUrl, clientId, challenge), login);
         var (status, body) = await AuthTestKit.TokenAsync(_gateway.BaseUrl, new Dictionary<string, string>
         {
-            ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = AuthTestKit.Redirect, ["code_verifier"] = verifier,
-            ["client_id"] = clientId, ["client_secret"] = secret!,
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = AuthTestKit.Redirect,
+            ["code_verifier"] = verifier,
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
         });
         Assert.Equal(HttpStatusCode.OK, status);
         return body["access_token"]!.GetValue<string>();

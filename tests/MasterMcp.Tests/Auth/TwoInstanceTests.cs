@@ -36,8 +36,12 @@ public sealed class TwoInstanceTests(AzuriteFixture azurite)
         // Code exchange on B.
         var (status, tokens) = await AuthTestKit.TokenAsync(b.BaseUrl, new Dictionary<string, string>
         {
-            ["grant_type"] = "authorization_code", ["code"] = AuthTestKit.Query(final, "code")!, ["redirect_uri"] = AuthTestKit.Redirect,
-            ["code_verifier"] = verifier, ["client_id"] = clientId, ["client_secret"] = secret!,
+            ["grant_type"] = "authorization_code",
+            ["code"] = AuthTestKit.Query(final, "code")!,
+            ["redirect_uri"] = AuthTestKit.Redirect,
+            ["code_verifier"] = verifier,
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
         });
         Assert.Equal(HttpStatusCode.OK, status);
         var accessFromB = tokens["access_token"]!.GetValue<string>();
@@ -51,7 +55,10 @@ public sealed class TwoInstanceTests(AzuriteFixture azurite)
         // Refresh on A with B's refresh token; the new access token works on B.
         var (refreshStatus, refreshed) = await AuthTestKit.TokenAsync(a.BaseUrl, new Dictionary<string, string>
         {
-            ["grant_type"] = "refresh_token", ["refresh_token"] = tokens["refresh_token"]!.GetValue<string>(), ["client_id"] = clientId, ["client_secret"] = secret!,
+            ["grant_type"] = "refresh_token",
+            ["refresh_token"] = tokens["refresh_token"]!.GetValue<string>(),
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
         });
         Assert.Equal(HttpStatusCode.OK, refreshStatus);
         using var onB = await http.SendAsync(AuthTestKit.InitializeRequest(b.BaseUrl, refreshed["access_token"]!.GetValue<string>()));
