@@ -164,6 +164,23 @@ public sealed class GatewayModeFlowTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(capabilities)).StatusCode);
     }
 
+    [Fact]
+    public async Task SigningKeyRotation_TokensSignedWithAPreviousKeyStayValid_AndBothKeysArePublished()
+    {
+        var token = await TokenForAsync("judy");
+        // An instance that already signs with a new key and lists the old one as previous (same public URL and storage).
+        var port = AuthTestKit.FreePort();
+        var config = AuthTestKit.GatewayConfig(port, _idp.Issuer, _backend.McpUrl, AuthTestKit.NewSigningKeyReference(), _gateway.BaseUrl.ToString().TrimEnd('/'));
+        config["auth"]!["previous_signing_keys"] = new JsonArray(_signingKey);
+        await using var rotated = await GatewayInstance.StartAsync(config, azurite.ConnectionString, port: port);
+
+        using var http = new HttpClient();
+        using var response = await http.SendAsync(AuthTestKit.InitializeRequest(rotated.BaseUrl, token));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var jwks = JsonNode.Parse(await http.GetStringAsync(new Uri(rotated.BaseUrl, "/.well-known/jwks.json")))!;
+        Assert.Equal(2, jwks["keys"]!.AsArray().Count);
+    }
+
     private async Task<string> TokenForAsync(string login)
     {
         var (clientId, secret) = await AuthTestKit.RegisterAsync(_gateway.BaseUrl);
