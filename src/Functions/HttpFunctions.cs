@@ -27,6 +27,58 @@ public sealed class HttpFunctions(GatewayPipeline pipeline)
     public Task<IActionResult> Mcp([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "delete", Route = "mcp")] HttpRequest request) =>
         RunAsync(request, GatewayRoutes.Mcp);
 
+    [Function("oauth-protected-resource")]
+    public Task<IActionResult> ProtectedResourceMetadata([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ".well-known/oauth-protected-resource")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.ProtectedResourceMetadata);
+
+    [Function("oauth-protected-resource-mcp")]
+    public Task<IActionResult> ProtectedResourceMetadataMcp([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ".well-known/oauth-protected-resource/mcp")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.ProtectedResourceMetadataMcp);
+
+    [Function("oauth-authorization-server")]
+    public Task<IActionResult> AuthorizationServerMetadata([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ".well-known/oauth-authorization-server")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.AuthorizationServerMetadata);
+
+    [Function("openid-configuration")]
+    public Task<IActionResult> OpenIdConfiguration([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ".well-known/openid-configuration")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.OpenIdConfiguration);
+
+    [Function("jwks")]
+    public Task<IActionResult> Jwks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ".well-known/jwks.json")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.Jwks);
+
+    [Function("authorize")]
+    public Task<IActionResult> Authorize([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "authorize")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.Authorize);
+
+    [Function("token")]
+    public Task<IActionResult> Token([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "token")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.Token);
+
+    [Function("register")]
+    public Task<IActionResult> Register([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "register")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.Register);
+
+    [Function("revoke")]
+    public Task<IActionResult> Revoke([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "revoke")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.Revoke);
+
+    [Function("consent")]
+    public Task<IActionResult> Consent([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", Route = "oauth/consent")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.Consent);
+
+    [Function("login-callback")]
+    public Task<IActionResult> LoginCallback([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "oauth/callback")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.LoginCallback);
+
+    [Function("login")]
+    public Task<IActionResult> Login([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "auth/login")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.Login);
+
+    [Function("session")]
+    public Task<IActionResult> Session([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "auth/session")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.Session);
+
     private async Task<IActionResult> RunAsync(HttpRequest request, GatewayRoute route)
     {
         await pipeline.InvokeAsync(request.HttpContext, route);

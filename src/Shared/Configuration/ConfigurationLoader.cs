@@ -127,7 +127,7 @@ public static class ConfigurationLoader
 
         if (options is not null)
         {
-            foreach (var (path, message) in GatewayOptionsValidator.Validate(options))
+            foreach (var (path, message) in GatewayOptionsValidator.Validate(options, environmentName))
             {
                 errors.Add($"{provenance.SourceOf(path)}: {path}: {message}");
             }

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace MasterMcp.Configuration;
 
 /// <summary>The whole gateway configuration, as validated against config/schema.json. Keys are snake_case in JSON.</summary>
@@ -13,7 +11,7 @@ public sealed record GatewayOptions
     public SecurityOptions Security { get; set; } = new();
     public SessionOptions Sessions { get; set; } = new();
     public CredentialOptions Credentials { get; set; } = new();
-    public JsonObject? Auth { get; set; }
+    public AuthOptions? Auth { get; set; }
     public IReadOnlyList<ServerOptions> Servers { get; set; } = [];
 }
 

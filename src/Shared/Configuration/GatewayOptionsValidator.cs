@@ -6,8 +6,12 @@ namespace MasterMcp.Configuration;
 public static class GatewayOptionsValidator
 {
     /// <summary>Every problem as (dotted path, message).</summary>
-    public static IEnumerable<(string Path, string Message)> Validate(GatewayOptions options)
+    public static IEnumerable<(string Path, string Message)> Validate(GatewayOptions options, string environmentName = "Development")
     {
+        foreach (var problem in AuthOptionsValidator.Validate(options, environmentName))
+        {
+            yield return problem;
+        }
         var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Servers.Count; i++)
         {

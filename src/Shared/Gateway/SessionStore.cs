@@ -29,7 +29,10 @@ public sealed partial class SessionStore(IStoreFactory stores, IOptionsMonitor<G
     /// <inheritdoc />
     public async ValueTask OnSessionInitializedAsync(HttpContext context, string sessionId, InitializeRequestParams initializeParams, CancellationToken cancellationToken)
     {
-        var record = new StoredSession(JsonSerializer.Serialize(initializeParams, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(InitializeRequestParams))), time.GetUtcNow());
+        var record = new StoredSession(JsonSerializer.Serialize(initializeParams, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(InitializeRequestParams))), time.GetUtcNow())
+        {
+            UserKey = Auth.GatewayUser.From(context)?.Key,
+        };
         await Table.UpsertAsync(Partition, sessionId, record, SessionJsonContext.Default.StoredSession, time.GetUtcNow() + IdleTimeout, cancellationToken);
         _lastTouched[sessionId] = time.GetUtcNow();
     }
@@ -40,6 +43,12 @@ public sealed partial class SessionStore(IStoreFactory stores, IOptionsMonitor<G
         var stored = await Table.GetAsync(Partition, sessionId, SessionJsonContext.Default.StoredSession, cancellationToken);
         if (stored is null)
         {
+            return null;
+        }
+        if (stored.Value.UserKey != Auth.GatewayUser.From(context)?.Key)
+        {
+            // A session belongs to the user who created it; to anyone else it does not exist (404).
+            LogForeignSession(logger, sessionId);
             return null;
         }
         LogMigrated(logger, sessionId);
@@ -77,12 +86,18 @@ public sealed partial class SessionStore(IStoreFactory stores, IOptionsMonitor<G
         await Table.DeleteAsync(Partition, sessionId, cancellationToken: cancellationToken);
     }
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} was presented by another user than the one who created it; refused")]
+    private static partial void LogForeignSession(ILogger logger, string sessionId);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} continued on this instance from the session store")]
     private static partial void LogMigrated(ILogger logger, string sessionId);
 }
 
-/// <summary>A session row: the client's initialize parameters as JSON.</summary>
-public sealed record StoredSession(string InitializeParams, DateTimeOffset CreatedAt);
+/// <summary>A session row: the client's initialize parameters as JSON, and the key of the user it belongs to (null when auth is off).</summary>
+public sealed record StoredSession(string InitializeParams, DateTimeOffset CreatedAt)
+{
+    public string? UserKey { get; init; }
+}
 
 [JsonSerializable(typeof(StoredSession))]
 internal sealed partial class SessionJsonContext : JsonSerializerContext;

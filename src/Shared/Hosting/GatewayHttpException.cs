@@ -5,4 +5,7 @@ public sealed class GatewayHttpException(int statusCode, string code, string mes
 {
     public int StatusCode { get; } = statusCode;
     public string Code { get; } = code;
+
+    /// <summary>Response headers to send with the error (e.g. WWW-Authenticate).</summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using MasterMcp.Auth;
 using MasterMcp.Configuration;
 using MasterMcp.Observability;
 using MasterMcp.Secrets;
@@ -15,7 +16,7 @@ namespace MasterMcp.Hosting;
 /// What runs around every handler on both hosts: correlation id, the origin-secret check, the Origin check and error mapping.
 /// Kept out of ASP.NET middleware on purpose, because the Functions host would not run Kestrel-only middleware.
 /// </summary>
-public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> options, ISecretResolver secrets, ILogger<GatewayPipeline> logger)
+public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> options, ISecretResolver secrets, RequestAuthenticator authenticator, ILogger<GatewayPipeline> logger)
 {
     private static readonly ActivitySource Source = new("MasterMcp.Gateway");
 
@@ -37,6 +38,7 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
             {
                 CheckOrigin(context, current);
             }
+            await authenticator.AuthenticateAsync(context, route);
             if (HttpMethods.IsPost(context.Request.Method))
             {
                 await BufferRequestBodyAsync(context);
@@ -49,7 +51,7 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         catch (GatewayHttpException ex)
         {
             LogRequestRefused(logger, route.Name, ex.StatusCode, ex.Code);
-            await WriteErrorAsync(context, ex.StatusCode, ex.Code, ex.Message, traceId);
+            await WriteErrorAsync(context, ex.StatusCode, ex.Code, ex.Message, traceId, ex.Headers);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -132,7 +134,7 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
     }
 
     /// <summary>Writes the gateway's JSON error body unless the response has already started.</summary>
-    public static async Task WriteErrorAsync(HttpContext context, int status, string code, string message, string? correlationId)
+    public static async Task WriteErrorAsync(HttpContext context, int status, string code, string message, string? correlationId, IReadOnlyDictionary<string, string>? headers = null)
     {
         if (context.Response.HasStarted)
         {
@@ -144,6 +146,10 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         if (correlationId is not null)
         {
             context.Response.Headers["X-Correlation-Id"] = correlationId;
+        }
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            context.Response.Headers[name] = value;
         }
         await context.Response.WriteAsJsonAsync(new ErrorBody(code, message, correlationId), HostingJsonContext.Default.ErrorBody, contentType: "application/json", cancellationToken: CancellationToken.None);
     }

@@ -8,4 +8,7 @@ public sealed record GatewayRoute(string Name, string Template, IReadOnlyList<st
 
     /// <summary>True for routes browsers must not reach from foreign origins (DNS-rebinding protection).</summary>
     public bool ChecksOrigin { get; init; }
+
+    /// <summary>Whether a bearer token is needed when auth is on; enforced by the shared pipeline on both hosts.</summary>
+    public RouteAuthentication Authentication { get; init; } = RouteAuthentication.Required;
 }

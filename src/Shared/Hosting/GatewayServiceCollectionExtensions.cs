@@ -1,3 +1,4 @@
+using MasterMcp.Auth;
 using MasterMcp.Configuration;
 using MasterMcp.Credentials;
 using MasterMcp.Gateway;
@@ -37,6 +38,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<TokenProtector>();
         services.AddSingleton<TokenVault>();
         services.AddHostedService<TokenKeyWarningService>();
+        services.AddGatewayAuth();
         services.AddMcpGateway(options);
         services.AddSingleton<GatewayPipeline>();
         services.AddSingleton<IReadinessCheck, StorageReadinessCheck>();

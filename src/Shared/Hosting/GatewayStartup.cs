@@ -40,6 +40,7 @@ public sealed record GatewayStartup(ConfigInputs Inputs, LoadedConfiguration Con
                 errors.Add(ex.Message);
             }
         }
+        errors.AddRange(AuthOptionsValidator.ValidateMode(config.Options, config.EnvironmentName).Select(p => $"{p.Path}: {p.Message}"));
         TokenKeyRing? tokenKeys = null;
         if (config.Options.Credentials.TokenEncryptionKey is { Length: > 0 } keySetting && errors.Count == 0)
         {

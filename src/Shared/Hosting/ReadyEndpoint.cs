@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Http;
 
 namespace MasterMcp.Hosting;
 
-/// <summary>GET /ready: 200 when the configuration is loaded and every readiness check passes, else 503.</summary>
-public sealed class ReadyEndpoint(GatewayConfigMonitor config, IEnumerable<IReadinessCheck> checks) : IEndpointHandler
+/// <summary>GET /ready: 200 when the configuration is loaded and every readiness check passes, else 503. With auth on, anonymous callers get only the status.</summary>
+public sealed class ReadyEndpoint(GatewayConfigMonitor config, IEnumerable<IReadinessCheck> checks, Auth.AuthSettingsProvider auth) : IEndpointHandler
 {
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(5);
 
@@ -24,10 +24,16 @@ public sealed class ReadyEndpoint(GatewayConfigMonitor config, IEnumerable<IRead
         }
         context.Response.StatusCode = ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.CacheControl = "no-store";
+        if (auth.Current.Enabled && Auth.GatewayUser.From(context) is null)
+        {
+            // Anonymous callers (load balancers) learn ready or not, nothing about versions or backends.
+            await context.Response.WriteAsJsonAsync(new ReadyBody(ready ? "ready" : "not_ready", null, null, null), HostingJsonContext.Default.ReadyBody, contentType: "application/json", cancellationToken: context.RequestAborted);
+            return;
+        }
         var body = new ReadyBody(ready ? "ready" : "not_ready", ProductInfo.Version, config.Current.EnvironmentName, statuses);
         await context.Response.WriteAsJsonAsync(body, HostingJsonContext.Default.ReadyBody, contentType: "application/json", cancellationToken: context.RequestAborted);
     }
 }
 
 /// <summary>The body of /ready.</summary>
-public sealed record ReadyBody(string Status, string Version, string Environment, IReadOnlyDictionary<string, string> Checks);
+public sealed record ReadyBody(string Status, string? Version, string? Environment, IReadOnlyDictionary<string, string>? Checks);

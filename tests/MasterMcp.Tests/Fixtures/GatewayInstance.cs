@@ -36,7 +36,9 @@ public sealed class GatewayInstance : IAsyncDisposable
     public WebApplication App => _app;
 
     /// <summary>Starts a gateway whose config file holds <paramref name="config"/> (hosting is forced to loopback).</summary>
-    public static async Task<GatewayInstance> StartAsync(JsonObject config, string? storageConnectionString = null, IStoreFactory? sharedStore = null, IDictionary<string, string>? environment = null)
+    /// <remarks><paramref name="port"/> fixes the port (auth tests need hosting.base_url before start); <paramref name="configureServices"/> runs after the gateway's registrations.</remarks>
+    public static async Task<GatewayInstance> StartAsync(JsonObject config, string? storageConnectionString = null, IStoreFactory? sharedStore = null, IDictionary<string, string>? environment = null,
+        int port = 0, Action<IServiceCollection>? configureServices = null)
     {
         var dir = Directory.CreateTempSubdirectory("gateway-test-");
         var path = Path.Combine(dir.FullName, "gateway.json");
@@ -51,7 +53,7 @@ public sealed class GatewayInstance : IAsyncDisposable
         {
             env[k] = v;
         }
-        var inputs = new ConfigInputs(["--config", path, "--hosting.host=127.0.0.1", "--hosting.port=0"], env, RepoPaths.Root);
+        var inputs = new ConfigInputs(["--config", path, "--hosting.host=127.0.0.1", "--hosting.port=" + port.ToString(System.Globalization.CultureInfo.InvariantCulture)], env, RepoPaths.Root);
         var startup = await GatewayStartup.PrepareAsync(inputs, o => new SecretResolver(GatewayServiceCollectionExtensions.SecretOptionsFrom(o)));
         var store = sharedStore ?? (storageConnectionString is null ? new InMemoryStoreFactory() : null);
         var app = GatewayApplication.BuildKestrel(startup, services =>
@@ -61,6 +63,7 @@ public sealed class GatewayInstance : IAsyncDisposable
                 services.RemoveAll<IStoreFactory>();
                 services.AddSingleton(store);
             }
+            configureServices?.Invoke(services);
         });
         await app.StartAsync();
         var instance = new GatewayInstance(app, path) { BaseUrl = new Uri(app.Urls.First()) };

@@ -52,7 +52,7 @@ public sealed class SecretStartupTests(KeyVaultStandIn vault) : IClassFixture<Ke
         var secretFile = _dir.Write("origin-secret.txt", "file-origin-value\n");
         var config = ConfigWith("env:GW_DOCS_TOKEN", "file:" + secretFile, "kv:" + secretName);
         var env = new Dictionary<string, string> { ["GW_DOCS_TOKEN"] = "Bearer env-docs-value", ["MASTER_ENV"] = "Development" };
-        var inputs = new ConfigInputs(["--config", config], env, RepoPaths.Root);
+        var inputs = new ConfigInputs(["--config", config, "--hosting.host=127.0.0.1"], env, RepoPaths.Root);
         RecordingResolver? recorder = null;
 
         var startup = await GatewayStartup.PrepareAsync(inputs, options =>
@@ -77,7 +77,7 @@ public sealed class SecretStartupTests(KeyVaultStandIn vault) : IClassFixture<Ke
         var config = _dir.Write("gateway.json", """
             { "servers": [ { "id": "docs", "url": "https://docs.example/mcp", "headers": { "Authorization": "env:NOPE" } } ] }
             """);
-        var inputs = new ConfigInputs(["--config", config], new Dictionary<string, string> { ["MASTER_ENV"] = "Development" }, RepoPaths.Root);
+        var inputs = new ConfigInputs(["--config", config, "--hosting.host=127.0.0.1"], new Dictionary<string, string> { ["MASTER_ENV"] = "Development" }, RepoPaths.Root);
 
         var ex = await Assert.ThrowsAsync<ConfigurationException>(() => GatewayStartup.PrepareAsync(inputs, o =>
             new SecretResolver(GatewayServiceCollectionExtensions.SecretOptionsFrom(o), getEnvironmentVariable: inputs.Env)));
@@ -91,7 +91,7 @@ public sealed class SecretStartupTests(KeyVaultStandIn vault) : IClassFixture<Ke
     public async Task MissingKvSecret_StopsStartup_NamingTheSettingAndSecret()
     {
         var config = ConfigWith("plain-value", "plain-secret", "kv:not-there");
-        var inputs = new ConfigInputs(["--config", config], new Dictionary<string, string> { ["MASTER_ENV"] = "Development" }, RepoPaths.Root);
+        var inputs = new ConfigInputs(["--config", config, "--hosting.host=127.0.0.1"], new Dictionary<string, string> { ["MASTER_ENV"] = "Development" }, RepoPaths.Root);
 
         var ex = await Assert.ThrowsAsync<ConfigurationException>(() => GatewayStartup.PrepareAsync(inputs, o =>
             new SecretResolver(GatewayServiceCollectionExtensions.SecretOptionsFrom(o), secretClientFactory: vault.CreateSecretClient)));

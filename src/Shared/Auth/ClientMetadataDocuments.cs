@@ -1,0 +1,193 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MasterMcp.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Net.Http.Headers;
+
+namespace MasterMcp.Auth;
+
+/// <summary>
+/// Fetches Client ID Metadata Documents: HTTPS only, no redirects, no proxy, size and time limits, cached. The address is
+/// checked after DNS resolution, in the connect callback, so the checked address is the one connected to (no rebinding):
+/// private, loopback and link-local addresses are refused unless the exact origin is in the Development allow-list.
+/// </summary>
+public sealed class ClientMetadataDocuments(IHttpClientFactory httpClients, AuthSettingsProvider settings, TimeProvider time)
+{
+    /// <summary>Name of the guarded HttpClient.</summary>
+    public const string HttpClientName = "mcpgw-client-metadata";
+
+    private readonly ConcurrentDictionary<string, (OAuthClient Client, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>True when a client id is a metadata document URL (an https URL with a path).</summary>
+    public static bool IsMetadataDocumentUrl(string clientId) =>
+        clientId.StartsWith("https://", StringComparison.Ordinal) && Uri.TryCreate(clientId, UriKind.Absolute, out var uri) && uri.AbsolutePath.Length > 1;
+
+    /// <summary>Registers the guarded HttpClient.</summary>
+    public static void Register(IServiceCollection services)
+    {
+        services.AddHttpClient(HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseProxy = false,
+                UseCookies = false,
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+                ConnectCallback = (context, ct) => ConnectGuardedAsync(context, sp.GetRequiredService<AuthSettingsProvider>(), ct),
+            });
+    }
+
+    /// <summary>The client described by the document at <paramref name="url"/>.</summary>
+    public async Task<OAuthClient> GetAsync(string url, CancellationToken cancellationToken)
+    {
+        var current = settings.Current;
+        var options = current.Auth.ClientMetadataDocuments;
+        if (!options.Enabled)
+        {
+            throw new ClientMetadataDocumentException("client metadata documents are not enabled on this gateway");
+        }
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || uri.AbsolutePath.Length <= 1
+            || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0 || uri.AbsolutePath.Split('/').Any(s => s is "." or ".."))
+        {
+            throw new ClientMetadataDocumentException("the client id must be an https URL with a path, without fragment, credentials or dot segments");
+        }
+        var now = time.GetUtcNow();
+        if (_cache.TryGetValue(url, out var cached) && cached.Until > now)
+        {
+            return cached.Client;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(options.TimeoutSeconds));
+        JsonObject document;
+        TimeSpan? maxAge;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            request.Headers.Accept.ParseAdd("application/json");
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                throw new ClientMetadataDocumentException($"the client metadata document answered {(int)response.StatusCode}");
+            }
+            if (response.Content.Headers.ContentLength > options.MaxBytes)
+            {
+                throw new ClientMetadataDocumentException($"the client metadata document is larger than {options.MaxBytes} bytes");
+            }
+            await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
+            var buffer = new byte[options.MaxBytes + 1];
+            var total = 0;
+            int read;
+            while ((read = await stream.ReadAsync(buffer.AsMemory(total), timeout.Token)) > 0)
+            {
+                total += read;
+                if (total > options.MaxBytes)
+                {
+                    throw new ClientMetadataDocumentException($"the client metadata document is larger than {options.MaxBytes} bytes");
+                }
+            }
+            document = JsonNode.Parse(buffer.AsSpan(0, total)) as JsonObject ?? throw new ClientMetadataDocumentException("the client metadata document is not a JSON object");
+            maxAge = response.Headers.CacheControl?.MaxAge;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ClientMetadataDocumentException($"the client metadata document did not arrive within {options.TimeoutSeconds} s");
+        }
+        catch (HttpRequestException ex)
+        {
+            var refused = FindRefusal(ex);
+            throw new ClientMetadataDocumentException(refused?.Message ?? "the client metadata document could not be fetched: " + ex.Message, ex);
+        }
+        catch (JsonException ex)
+        {
+            throw new ClientMetadataDocumentException("the client metadata document is not valid JSON", ex);
+        }
+
+        var client = Parse(url, document);
+        var ttl = TimeSpan.FromSeconds(options.CacheSeconds);
+        if (maxAge is { } age && age < ttl)
+        {
+            ttl = age;
+        }
+        if (ttl > TimeSpan.Zero)
+        {
+            _cache[url] = (client, now + ttl);
+        }
+        return client;
+    }
+
+    private static OAuthClient Parse(string url, JsonObject document)
+    {
+        string? Str(string name) => document[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        if (Str("client_id") != url)
+        {
+            throw new ClientMetadataDocumentException("the document's client_id is not the URL it was fetched from");
+        }
+        var method = Str("token_endpoint_auth_method") ?? "none";
+        if (method != "none")
+        {
+            throw new ClientMetadataDocumentException($"token_endpoint_auth_method '{method}' is not supported for metadata-document clients (only 'none')");
+        }
+        if (document["redirect_uris"] is not JsonArray redirects || redirects.Count == 0)
+        {
+            throw new ClientMetadataDocumentException("the document has no redirect_uris");
+        }
+        var uris = new List<string>();
+        foreach (var node in redirects)
+        {
+            var value = node is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
+            if (RedirectUris.Problem(value) is { } problem)
+            {
+                throw new ClientMetadataDocumentException($"redirect URI '{value}' {problem}");
+            }
+            uris.Add(value);
+        }
+        var scopes = Str("scope")?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return new OAuthClient(url, Str("client_name"), uris, OAuthClientKind.MetadataDocument, scopes);
+    }
+
+    private static ClientMetadataDocumentException? FindRefusal(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is ClientMetadataDocumentException refusal)
+            {
+                return refusal;
+            }
+        }
+        return null;
+    }
+
+    private static async ValueTask<Stream> ConnectGuardedAsync(SocketsHttpConnectionContext context, AuthSettingsProvider settings, CancellationToken cancellationToken)
+    {
+        var current = settings.Current;
+        var requestUri = context.InitialRequestMessage.RequestUri!;
+        var origin = requestUri.GetLeftPart(UriPartial.Authority);
+        var allowPrivate = AuthOptionsValidator.IsDevelopment(current.EnvironmentName)
+            && current.Auth.ClientMetadataDocuments.DevelopmentAllowedOrigins.Any(o => string.Equals(NormalizeOrigin(o), origin, StringComparison.OrdinalIgnoreCase));
+        var addresses = await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, cancellationToken);
+        var usable = addresses.Where(a => allowPrivate || !PrivateAddresses.IsPrivate(a)).ToList();
+        if (usable.Count == 0)
+        {
+            throw new ClientMetadataDocumentException(addresses.Length == 0
+                ? $"'{context.DnsEndPoint.Host}' does not resolve"
+                : $"refused to fetch the client metadata document from '{context.DnsEndPoint.Host}': it resolves to a private, loopback or link-local address ({addresses[0]})");
+        }
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(usable.ToArray(), context.DnsEndPoint.Port, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static string NormalizeOrigin(string origin) =>
+        Uri.TryCreate(origin, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Authority) : origin;
+}

@@ -1,0 +1,31 @@
+namespace MasterMcp.Auth;
+
+/// <summary>Which redirect URIs a client may register: https, http on loopback, or a private-use scheme; never a fragment.</summary>
+public static class RedirectUris
+{
+    /// <summary>Why <paramref name="value"/> cannot be a redirect URI, or null when it can.</summary>
+    public static string? Problem(string value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri))
+        {
+            return "is not an absolute URI";
+        }
+        if (uri.Fragment.Length > 0)
+        {
+            return "must not contain a fragment";
+        }
+        if (uri.Scheme == Uri.UriSchemeHttps)
+        {
+            return null;
+        }
+        if (uri.Scheme == Uri.UriSchemeHttp)
+        {
+            return Configuration.AuthOptionsValidator.IsLoopbackHost(uri.Host) ? null : "plain http is only allowed on loopback addresses";
+        }
+        if (uri.Scheme is "javascript" or "data" or "file" or "vbscript" or "about" or "blob")
+        {
+            return $"the '{uri.Scheme}' scheme is not allowed";
+        }
+        return uri.Scheme.Contains('.', StringComparison.Ordinal) || uri.Scheme.Length > 2 ? null : $"'{uri.Scheme}:' is not a private-use scheme";
+    }
+}

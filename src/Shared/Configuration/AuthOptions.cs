@@ -1,0 +1,110 @@
+namespace MasterMcp.Configuration;
+
+/// <summary>Client-facing authentication: <c>none</c>, <c>jwt</c> (an external authorization server) or <c>gateway</c> (the built-in one).</summary>
+/// <remarks>Setters, not init: the JSON source generator assigns every init-only property, which would replace defaults with null.</remarks>
+public sealed record AuthOptions
+{
+    /// <summary>none, jwt or gateway; null means "not configured" (none in Development, refused elsewhere).</summary>
+    public string? Mode { get; set; }
+
+    /// <summary>The protected resource identifier (token audience); defaults to hosting.base_url + "/mcp".</summary>
+    public string? Resource { get; set; }
+
+    /// <summary>Scopes advertised in the protected resource metadata (and offered by the built-in server).</summary>
+    public IReadOnlyList<string> ScopesSupported { get; set; } = ["mcp"];
+
+    /// <summary>Scopes every token must carry to reach /mcp and /capabilities.</summary>
+    public IReadOnlyList<string> RequiredScopes { get; set; } = ["mcp"];
+
+    /// <summary>Allowed difference between our clock and the token issuer's, for exp and nbf.</summary>
+    public int ClockSkewSeconds { get; set; } = 30;
+
+    /// <summary>jwt mode: the external authorization server.</summary>
+    public JwtAuthOptions Jwt { get; set; } = new();
+
+    /// <summary>gateway mode: the identity provider people log in with.</summary>
+    public UpstreamOptions Upstream { get; set; } = new();
+
+    /// <summary>jwt mode: the OIDC client the gateway uses to log people in at the browser (same provider as jwt.issuer).</summary>
+    public BrowserLoginOptions BrowserLogin { get; set; } = new();
+
+    /// <summary>gateway mode: the private key (PEM RSA/EC or JWK) that signs access tokens; a secret reference.</summary>
+    public string? SigningKey { get; set; }
+
+    /// <summary>Key id for <see cref="SigningKey"/>; defaults to its RFC 7638 thumbprint.</summary>
+    public string? SigningKeyId { get; set; }
+
+    /// <summary>Keys that signed tokens before a rotation; still accepted and published, never used to sign.</summary>
+    public IReadOnlyList<string> PreviousSigningKeys { get; set; } = [];
+
+    public int AccessTokenLifetimeSeconds { get; set; } = 600;
+    public int RefreshTokenLifetimeDays { get; set; } = 30;
+    public int AuthorizationCodeLifetimeSeconds { get; set; } = 60;
+    public int PendingAuthorizationLifetimeSeconds { get; set; } = 600;
+    public int BrowserSessionLifetimeMinutes { get; set; } = 480;
+    public int ConsentLifetimeDays { get; set; } = 90;
+
+    /// <summary>Whether /register accepts RFC 7591 dynamic registrations.</summary>
+    public bool DynamicRegistration { get; set; } = true;
+
+    /// <summary>Clients registered in configuration.</summary>
+    public IReadOnlyList<StaticClientOptions> Clients { get; set; } = [];
+
+    /// <summary>Client ID Metadata Documents (client_id is an HTTPS URL).</summary>
+    public ClientMetadataDocumentOptions ClientMetadataDocuments { get; set; } = new();
+}
+
+/// <summary>The external authorization server whose JWT access tokens the gateway accepts.</summary>
+public sealed record JwtAuthOptions
+{
+    public string? Issuer { get; set; }
+
+    /// <summary>Where the discovery document is; defaults to issuer + /.well-known/openid-configuration.</summary>
+    public string? MetadataUrl { get; set; }
+
+    /// <summary>Expected audience; defaults to the resource.</summary>
+    public string? Audience { get; set; }
+}
+
+/// <summary>The upstream identity provider of the built-in authorization server.</summary>
+public sealed record UpstreamOptions
+{
+    /// <summary>oidc (discovery from issuer) or github (GitHub's OAuth endpoints).</summary>
+    public string Preset { get; set; } = "oidc";
+    public string? Issuer { get; set; }
+    public string? ClientId { get; set; }
+    public string? ClientSecret { get; set; }
+    public IReadOnlyList<string>? Scopes { get; set; }
+}
+
+/// <summary>The OIDC client for browser logins in jwt mode.</summary>
+public sealed record BrowserLoginOptions
+{
+    public string? ClientId { get; set; }
+    public string? ClientSecret { get; set; }
+    public IReadOnlyList<string>? Scopes { get; set; }
+}
+
+/// <summary>A client registered in configuration.</summary>
+public sealed record StaticClientOptions
+{
+    public string ClientId { get; set; } = "";
+
+    /// <summary>Secret (a secret reference is best); absent for public clients.</summary>
+    public string? ClientSecret { get; set; }
+    public string? ClientName { get; set; }
+    public IReadOnlyList<string> RedirectUris { get; set; } = [];
+    public IReadOnlyList<string>? Scopes { get; set; }
+}
+
+/// <summary>How Client ID Metadata Documents are fetched.</summary>
+public sealed record ClientMetadataDocumentOptions
+{
+    public bool Enabled { get; set; } = true;
+    public int MaxBytes { get; set; } = 5120;
+    public double TimeoutSeconds { get; set; } = 5;
+    public int CacheSeconds { get; set; } = 300;
+
+    /// <summary>Development only: exact origins (scheme://host:port) whose documents may live on private or loopback addresses.</summary>
+    public IReadOnlyList<string> DevelopmentAllowedOrigins { get; set; } = [];
+}

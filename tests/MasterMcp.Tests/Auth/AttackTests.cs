@@ -1,0 +1,191 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using MasterMcp.Tests.Fixtures;
+
+namespace MasterMcp.Tests.Auth;
+
+/// <summary>Each attack on the built-in authorization server is refused.</summary>
+[Collection("azurite")]
+public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private OidcProviderProcess _idp = null!;
+    private TestServerProcess _backend = null!;
+    private GatewayInstance _gateway = null!;
+    private Uri Base => _gateway.BaseUrl;
+
+    public async Task InitializeAsync()
+    {
+        _idp = await OidcProviderProcess.StartAsync();
+        _backend = await TestServerProcess.StartAsync("SampleServer", "--name", "alpha");
+        var port = AuthTestKit.FreePort();
+        _gateway = await GatewayInstance.StartAsync(AuthTestKit.GatewayConfig(port, _idp.Issuer, _backend.McpUrl, AuthTestKit.NewSigningKeyReference()), azurite.ConnectionString, port: port);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _backend.DisposeAsync();
+        await _idp.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Authorize_WithoutPkce_RedirectsWithInvalidRequest()
+    {
+        var (clientId, _) = await AuthTestKit.RegisterAsync(Base);
+        var location = await FirstRedirectAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge: null, method: null));
+        Assert.StartsWith(AuthTestKit.Redirect, location.ToString(), StringComparison.Ordinal);
+        Assert.Equal("invalid_request", AuthTestKit.Query(location, "error"));
+        Assert.Null(AuthTestKit.Query(location, "code"));
+    }
+
+    [Fact]
+    public async Task Authorize_WithPlainPkce_RedirectsWithInvalidRequest()
+    {
+        var (clientId, _) = await AuthTestKit.RegisterAsync(Base);
+        var (verifier, _) = AuthTestKit.Pkce();
+        var location = await FirstRedirectAsync(AuthTestKit.AuthorizeUrl(Base, clientId, verifier, "plain"));
+        Assert.Equal("invalid_request", AuthTestKit.Query(location, "error"));
+        Assert.Contains("S256", AuthTestKit.Query(location, "error_description"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Token_WithWrongVerifier_IsInvalidGrant()
+    {
+        var (clientId, secret) = await AuthTestKit.RegisterAsync(Base);
+        var (_, challenge) = AuthTestKit.Pkce();
+        var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge));
+        var (status, body) = await RedeemAsync(clientId, secret, code, AuthTestKit.Pkce().Verifier);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_grant", body["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Authorize_WithUnregisteredRedirectUri_ShowsAnErrorPageAndNeverRedirects()
+    {
+        var (clientId, _) = await AuthTestKit.RegisterAsync(Base);
+        var (_, challenge) = AuthTestKit.Pkce();
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using var response = await http.GetAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge, redirectUri: "http://127.0.0.1:1/evil"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        Assert.StartsWith("text/html", response.Content.Headers.ContentType!.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Code_UsedTwice_IsRefusedAndRevokesWhatTheFirstUseIssued()
+    {
+        var (clientId, secret) = await AuthTestKit.RegisterAsync(Base);
+        var (verifier, challenge) = AuthTestKit.Pkce();
+        var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge));
+        var (first, tokens) = await RedeemAsync(clientId, secret, code, verifier);
+        Assert.Equal(HttpStatusCode.OK, first);
+        var (second, error) = await RedeemAsync(clientId, secret, code, verifier);
+        Assert.Equal(HttpStatusCode.BadRequest, second);
+        Assert.Equal("invalid_grant", error["error"]!.GetValue<string>());
+        var (refresh, _) = await RefreshAsync(clientId, secret, tokens["refresh_token"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.BadRequest, refresh);
+    }
+
+    [Fact]
+    public async Task RefreshToken_Reused_RevokesTheWholeFamily()
+    {
+        var (clientId, secret) = await AuthTestKit.RegisterAsync(Base);
+        var (verifier, challenge) = AuthTestKit.Pkce();
+        var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge));
+        var (_, tokens) = await RedeemAsync(clientId, secret, code, verifier);
+        var original = tokens["refresh_token"]!.GetValue<string>();
+
+        var (rotatedStatus, rotated) = await RefreshAsync(clientId, secret, original);
+        Assert.Equal(HttpStatusCode.OK, rotatedStatus);
+        var next = rotated["refresh_token"]!.GetValue<string>();
+        Assert.NotEqual(original, next);
+
+        var (reuseStatus, reuse) = await RefreshAsync(clientId, secret, original);
+        Assert.Equal(HttpStatusCode.BadRequest, reuseStatus);
+        Assert.Equal("invalid_grant", reuse["error"]!.GetValue<string>());
+        var (afterStatus, _) = await RefreshAsync(clientId, secret, next);
+        Assert.Equal(HttpStatusCode.BadRequest, afterStatus);
+    }
+
+    [Fact]
+    public async Task LoginCallback_WithTamperedOrReplayedState_IsRefused()
+    {
+        var (clientId, _) = await AuthTestKit.RegisterAsync(Base);
+        var (_, challenge) = AuthTestKit.Pkce();
+        using var browser = new BrowserDriver();
+        // Run until the IdP sends the browser back to the gateway's callback, and stop there.
+        var callback = await browser.RunAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge), new Uri(Base, "/oauth/callback").ToString());
+        var state = AuthTestKit.Query(callback, "state")!;
+        var code = AuthTestKit.Query(callback, "code")!;
+
+        var tampered = await browser.GetAsync(new Uri(Base, $"/oauth/callback?code={Uri.EscapeDataString(code)}&state={Uri.EscapeDataString(state[..^2] + "xx")}"));
+        Assert.Equal(HttpStatusCode.BadRequest, tampered.StatusCode);
+
+        var genuine = await browser.GetAsync(callback);
+        Assert.Equal(HttpStatusCode.Redirect, genuine.StatusCode);
+        Assert.StartsWith(AuthTestKit.Redirect, genuine.Headers.Location!.ToString(), StringComparison.Ordinal);
+
+        var replayed = await browser.GetAsync(callback);
+        Assert.Equal(HttpStatusCode.BadRequest, replayed.StatusCode);
+        Assert.Null(replayed.Headers.Location);
+    }
+
+    [Fact]
+    public async Task ConsentForm_PostedWithoutTheCsrfToken_IsRefused()
+    {
+        var (clientId, _) = await AuthTestKit.RegisterAsync(Base);
+        var (_, challenge) = AuthTestKit.Pkce();
+        using var browser = new BrowserDriver();
+        var consent = (await browser.GetAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge))).Headers.Location!;
+        var page = await browser.GetAsync(new Uri(Base, consent));
+        Assert.Equal("DENY", page.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Contains("frame-ancestors 'none'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        var request = AuthTestKit.Query(new Uri(Base, consent), "request")!;
+        var post = await browser.PostFormAsync(new Uri(Base, "/oauth/consent"), new Dictionary<string, string> { ["request"] = request, ["csrf"] = "forged", ["decision"] = "approve" });
+        Assert.Equal(HttpStatusCode.Forbidden, post.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("https://127.0.0.1/client.json")]
+    [InlineData("https://10.1.2.3/client.json")]
+    [InlineData("https://169.254.169.254/latest/meta-data/client.json")]
+    public async Task ClientMetadataDocument_OnPrivateAddress_IsRefusedWithoutFetching(string clientId)
+    {
+        var (_, challenge) = AuthTestKit.Pkce();
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        var started = DateTime.UtcNow;
+        using var response = await http.GetAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        Assert.Contains("private, loopback or link-local", WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(3), "refused before any connection attempt");
+    }
+
+    private async Task<Uri> FirstRedirectAsync(Uri url)
+    {
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using var response = await http.GetAsync(url);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return response.Headers.Location!;
+    }
+
+    private Task<(HttpStatusCode, JsonNode)> RedeemAsync(string clientId, string? secret, string code, string verifier) =>
+        AuthTestKit.TokenAsync(Base, new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = AuthTestKit.Redirect,
+            ["code_verifier"] = verifier,
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
+        });
+
+    private Task<(HttpStatusCode, JsonNode)> RefreshAsync(string clientId, string? secret, string refreshToken) =>
+        AuthTestKit.TokenAsync(Base, new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token",
+            ["refresh_token"] = refreshToken,
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
+        });
+}

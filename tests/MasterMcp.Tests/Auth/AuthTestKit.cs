@@ -1,0 +1,132 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using MasterMcp.Tests.Fixtures;
+
+namespace MasterMcp.Tests.Auth;
+
+/// <summary>Helpers shared by the auth tests: ports, keys, gateway configuration and raw OAuth calls.</summary>
+public static class AuthTestKit
+{
+    public const string Redirect = "http://127.0.0.1:1/callback";
+
+    /// <summary>A free loopback port (the gateway's base URL must be known before it starts).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Writes a new RSA private key as PEM to a temp file; returns a <c>file:</c> reference.</summary>
+    public static string NewSigningKeyReference()
+    {
+        using var rsa = RSA.Create(2048);
+        var path = Path.Combine(Directory.CreateTempSubdirectory("gw-key-").FullName, "signing.pem");
+        File.WriteAllText(path, rsa.ExportPkcs8PrivateKeyPem());
+        return "file:" + path;
+    }
+
+    /// <summary>A gateway-mode configuration federating to <paramref name="idp"/>, with one backend.</summary>
+    public static JsonObject GatewayConfig(int port, string idp, Uri backend, string signingKey, string? baseUrl = null) => new()
+    {
+        ["hosting"] = new JsonObject { ["base_url"] = baseUrl ?? $"http://127.0.0.1:{port}" },
+        ["auth"] = new JsonObject
+        {
+            ["mode"] = "gateway",
+            ["signing_key"] = signingKey,
+            ["upstream"] = new JsonObject { ["issuer"] = idp, ["client_id"] = "gateway", ["client_secret"] = "gateway-secret" },
+            ["clients"] = new JsonArray(new JsonObject
+            {
+                ["client_id"] = "preregistered",
+                ["client_secret"] = "preregistered-secret",
+                ["client_name"] = "Pre-registered Test Client",
+                ["redirect_uris"] = new JsonArray(Redirect),
+            }),
+        },
+        ["servers"] = new JsonArray(new JsonObject { ["id"] = "sample", ["url"] = backend.ToString() }),
+    };
+
+    /// <summary>POST /register; returns client id and secret.</summary>
+    public static async Task<(string ClientId, string? Secret)> RegisterAsync(Uri gateway, string redirectUri = Redirect, string method = "client_secret_post", string name = "Dynamic Test Client")
+    {
+        using var http = new HttpClient();
+        var body = new JsonObject
+        {
+            ["redirect_uris"] = new JsonArray(redirectUri),
+            ["token_endpoint_auth_method"] = method,
+            ["grant_types"] = new JsonArray("authorization_code", "refresh_token"),
+            ["client_name"] = name,
+        };
+        using var response = await http.PostAsync(new Uri(gateway, "/register"), new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+        var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (json["client_id"]!.GetValue<string>(), json["client_secret"]?.GetValue<string>());
+    }
+
+    /// <summary>An /authorize URL.</summary>
+    public static Uri AuthorizeUrl(Uri gateway, string clientId, string? challenge, string? method = "S256", string redirectUri = Redirect, string? state = "st-1", string? resource = null)
+    {
+        var query = new Dictionary<string, string?>
+        {
+            ["response_type"] = "code",
+            ["client_id"] = clientId,
+            ["redirect_uri"] = redirectUri,
+            ["scope"] = "mcp",
+            ["state"] = state,
+            ["code_challenge"] = challenge,
+            ["code_challenge_method"] = method,
+            ["resource"] = resource ?? new Uri(gateway, "/mcp").ToString(),
+        };
+        return new Uri(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(new Uri(gateway, "/authorize").ToString(), query.Where(p => p.Value is not null)!));
+    }
+
+    /// <summary>A PKCE verifier and its S256 challenge.</summary>
+    public static (string Verifier, string Challenge) Pkce()
+    {
+        var verifier = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+        return (verifier, Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))));
+    }
+
+    /// <summary>POST /token with a form (client_secret_post when a secret is given).</summary>
+    public static async Task<(HttpStatusCode Status, JsonNode Body)> TokenAsync(Uri gateway, IDictionary<string, string> form)
+    {
+        using var http = new HttpClient();
+        using var response = await http.PostAsync(new Uri(gateway, "/token"), new FormUrlEncodedContent(form));
+        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
+    }
+
+    /// <summary>Runs the whole browser part for an /authorize URL and returns the code.</summary>
+    public static async Task<string> AuthorizeCodeAsync(Uri authorizeUrl, string login = "alice", string redirect = Redirect)
+    {
+        using var browser = new BrowserDriver { Login = login };
+        var final = await browser.RunAsync(authorizeUrl, redirect);
+        return Query(final, "code") ?? throw new InvalidOperationException("no code in " + final);
+    }
+
+    /// <summary>One query parameter of a URL.</summary>
+    public static string? Query(Uri uri, string name) =>
+        Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(uri.Query).TryGetValue(name, out var v) ? v.ToString() : null;
+
+    /// <summary>An MCP initialize request to /mcp with a bearer token.</summary>
+    public static HttpRequestMessage InitializeRequest(Uri gateway, string? token, string? sessionId = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway, "/mcp"))
+        {
+            Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Accept.ParseAdd("application/json");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        if (token is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+        if (sessionId is not null)
+        {
+            request.Headers.Add("Mcp-Session-Id", sessionId);
+        }
+        return request;
+    }
+}

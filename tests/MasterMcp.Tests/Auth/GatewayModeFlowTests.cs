@@ -1,0 +1,237 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
+using MasterMcp.Auth;
+using MasterMcp.Tests.Fixtures;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http;
+using ModelContextProtocol.Authentication;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace MasterMcp.Tests.Auth;
+
+/// <summary>The official C# SDK client completes the gateway-mode OAuth flow (registration, consent, upstream login, PKCE) and calls a tool.</summary>
+[Collection("azurite")]
+public sealed class GatewayModeFlowTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private OidcProviderProcess _idp = null!;
+    private TestServerProcess _backend = null!;
+    private GatewayInstance _gateway = null!;
+    private string _signingKey = null!;
+
+    public async Task InitializeAsync()
+    {
+        _idp = await OidcProviderProcess.StartAsync();
+        _backend = await TestServerProcess.StartAsync("SampleServer", "--name", "alpha");
+        _signingKey = AuthTestKit.NewSigningKeyReference();
+        var port = AuthTestKit.FreePort();
+        _gateway = await GatewayInstance.StartAsync(AuthTestKit.GatewayConfig(port, _idp.Issuer, _backend.McpUrl, _signingKey), azurite.ConnectionString, port: port);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _backend.DisposeAsync();
+        await _idp.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task SdkClient_WithDynamicRegistration_CompletesFlowAndCallsTool()
+    {
+        var browser = new BrowserDriver { Login = "dana" };
+        var options = OAuthOptions(browser);
+        options.DynamicClientRegistration = new DynamicClientRegistrationOptions { ClientName = "SDK Dynamic Client" };
+        await using var client = await ConnectAsync(_gateway, options);
+
+        var result = await client.CallToolAsync("sample__echo", new Dictionary<string, object?> { ["text"] = "hi" });
+        Assert.Equal("alpha/echo: hi", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        Assert.Contains(browser.Visited, u => u.AbsolutePath == "/oauth/consent");
+        Assert.Contains(browser.Visited, u => u.AbsolutePath.StartsWith("/interaction/", StringComparison.Ordinal));
+        Assert.Contains("SDK Dynamic Client", browser.ConsentPages.Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SdkClient_WithPreRegisteredClient_CompletesFlowAndCallsTool()
+    {
+        var browser = new BrowserDriver { Login = "erin" };
+        var options = OAuthOptions(browser);
+        options.ClientId = "preregistered";
+        options.ClientSecret = "preregistered-secret";
+        await using var client = await ConnectAsync(_gateway, options);
+
+        var result = await client.CallToolAsync("sample__add", new Dictionary<string, object?> { ["a"] = 2, ["b"] = 3 });
+        Assert.Equal("5", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        Assert.Contains("Pre-registered Test Client", browser.ConsentPages.Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SdkClient_WithClientMetadataDocumentOnAllowListedLoopbackOrigin_CompletesFlowAndCallsTool()
+    {
+        using var certificate = SelfSignedLocalhost();
+        var docPort = AuthTestKit.FreePort();
+        var documentUrl = $"https://localhost:{docPort}/oauth/client.json";
+        await using var documentServer = await StartDocumentServerAsync(docPort, certificate, new JsonObject
+        {
+            ["client_id"] = documentUrl,
+            ["client_name"] = "Metadata Document Client",
+            ["redirect_uris"] = new JsonArray(AuthTestKit.Redirect),
+            ["token_endpoint_auth_method"] = "none",
+        });
+        var port = AuthTestKit.FreePort();
+        var config = AuthTestKit.GatewayConfig(port, _idp.Issuer, _backend.McpUrl, _signingKey);
+        config["auth"]!["client_metadata_documents"] = new JsonObject { ["development_allowed_origins"] = new JsonArray($"https://localhost:{docPort}") };
+        // The test's self-signed certificate is trusted for this one HttpClient (by thumbprint); the address guard stays in place.
+        await using var gateway = await GatewayInstance.StartAsync(config, azurite.ConnectionString, port: port, configureServices: services =>
+            services.Configure<HttpClientFactoryOptions>(ClientMetadataDocuments.HttpClientName, o => o.HttpMessageHandlerBuilderActions.Add(b =>
+                ((SocketsHttpHandler)b.PrimaryHandler).SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) =>
+                    cert is not null && cert.GetCertHashString() == certificate.GetCertHashString())));
+
+        var browser = new BrowserDriver { Login = "frank" };
+        var options = OAuthOptions(browser);
+        options.ClientMetadataDocumentUri = new Uri(documentUrl);
+        await using var client = await ConnectAsync(gateway, options);
+
+        var result = await client.CallToolAsync("sample__echo", new Dictionary<string, object?> { ["text"] = "cimd" });
+        Assert.Equal("alpha/echo: cimd", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        Assert.Contains("Metadata Document Client", browser.ConsentPages.Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mcp_WithoutToken_Is401WithResourceMetadataAndScope_AndDiscoveryDocumentsDescribeTheServer()
+    {
+        using var http = new HttpClient();
+        using var response = await http.SendAsync(AuthTestKit.InitializeRequest(_gateway.BaseUrl, null));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var challenge = response.Headers.WwwAuthenticate.ToString();
+        Assert.Contains($"resource_metadata=\"{_gateway.BaseUrl}.well-known/oauth-protected-resource/mcp\"", challenge, StringComparison.Ordinal);
+        Assert.Contains("scope=\"mcp\"", challenge, StringComparison.Ordinal);
+
+        var prm = JsonNode.Parse(await http.GetStringAsync(new Uri(_gateway.BaseUrl, "/.well-known/oauth-protected-resource/mcp")))!;
+        Assert.Equal(new Uri(_gateway.BaseUrl, "/mcp").ToString(), prm["resource"]!.GetValue<string>());
+        var issuer = prm["authorization_servers"]![0]!.GetValue<string>();
+        Assert.Equal(_gateway.BaseUrl.ToString().TrimEnd('/'), issuer);
+        Assert.NotNull(JsonNode.Parse(await http.GetStringAsync(new Uri(_gateway.BaseUrl, "/.well-known/oauth-protected-resource"))));
+
+        foreach (var path in new[] { "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration" })
+        {
+            var metadata = JsonNode.Parse(await http.GetStringAsync(new Uri(_gateway.BaseUrl, path)))!;
+            Assert.Equal(issuer, metadata["issuer"]!.GetValue<string>());
+            Assert.Equal(["S256"], metadata["code_challenge_methods_supported"]!.AsArray().Select(n => n!.GetValue<string>()));
+            Assert.True(metadata["client_id_metadata_document_supported"]!.GetValue<bool>());
+            Assert.NotNull(metadata["registration_endpoint"]);
+        }
+        var jwks = JsonNode.Parse(await http.GetStringAsync(new Uri(_gateway.BaseUrl, "/.well-known/jwks.json")))!;
+        var key = Assert.Single(jwks["keys"]!.AsArray())!;
+        Assert.Null(key["d"]);
+        Assert.Equal("RSA", key["kty"]!.GetValue<string>());
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(_gateway.BaseUrl, "/health"))).StatusCode);
+        var ready = JsonNode.Parse(await http.GetStringAsync(new Uri(_gateway.BaseUrl, "/ready")))!.AsObject();
+        Assert.Equal(["status"], ready.Select(p => p.Key));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync(new Uri(_gateway.BaseUrl, "/capabilities"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Session_PresentedWithAnotherUsersToken_IsRefused()
+    {
+        var aliceToken = await TokenForAsync("alice");
+        var bobToken = await TokenForAsync("bob");
+        using var http = new HttpClient();
+        using var init = await http.SendAsync(AuthTestKit.InitializeRequest(_gateway.BaseUrl, aliceToken));
+        Assert.Equal(HttpStatusCode.OK, init.StatusCode);
+        var sessionId = init.Headers.GetValues("Mcp-Session-Id").Single();
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_gateway.BaseUrl, "/mcp"))
+        {
+            Content = new StringContent("""{"jsonrpc":"2.0","id":2,"method":"tools/list"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Accept.ParseAdd("application/json");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        request.Headers.Add("Mcp-Session-Id", sessionId);
+        request.Headers.Add("MCP-Protocol-Version", "2025-06-18");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bobToken);
+        using var foreign = await http.SendAsync(request);
+        Assert.True(foreign.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound, $"got {foreign.StatusCode}");
+
+        using var capabilities = new HttpRequestMessage(HttpMethod.Get, new Uri(_gateway.BaseUrl, "/capabilities"));
+        capabilities.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", aliceToken);
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(capabilities)).StatusCode);
+    }
+
+    [Fact]
+    public async Task SigningKeyRotation_TokensSignedWithAPreviousKeyStayValid_AndBothKeysArePublished()
+    {
+        var token = await TokenForAsync("judy");
+        // An instance that already signs with a new key and lists the old one as previous (same public URL and storage).
+        var port = AuthTestKit.FreePort();
+        var config = AuthTestKit.GatewayConfig(port, _idp.Issuer, _backend.McpUrl, AuthTestKit.NewSigningKeyReference(), _gateway.BaseUrl.ToString().TrimEnd('/'));
+        config["auth"]!["previous_signing_keys"] = new JsonArray(_signingKey);
+        await using var rotated = await GatewayInstance.StartAsync(config, azurite.ConnectionString, port: port);
+
+        using var http = new HttpClient();
+        using var response = await http.SendAsync(AuthTestKit.InitializeRequest(rotated.BaseUrl, token));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var jwks = JsonNode.Parse(await http.GetStringAsync(new Uri(rotated.BaseUrl, "/.well-known/jwks.json")))!;
+        Assert.Equal(2, jwks["keys"]!.AsArray().Count);
+    }
+
+    private async Task<string> TokenForAsync(string login)
+    {
+        var (clientId, secret) = await AuthTestKit.RegisterAsync(_gateway.BaseUrl);
+        var (verifier, challenge) = AuthTestKit.Pkce();
+        var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(_gateway.BaseUrl, clientId, challenge), login);
+        var (status, body) = await AuthTestKit.TokenAsync(_gateway.BaseUrl, new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = AuthTestKit.Redirect,
+            ["code_verifier"] = verifier,
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
+        });
+        Assert.Equal(HttpStatusCode.OK, status);
+        return body["access_token"]!.GetValue<string>();
+    }
+
+    private static ClientOAuthOptions OAuthOptions(BrowserDriver browser) => new()
+    {
+        RedirectUri = new Uri(AuthTestKit.Redirect),
+        // The SDK checks the returned state and the RFC 9207 issuer against what it sent and discovered.
+        AuthorizationCallbackHandler = async (context, _) =>
+        {
+            var final = await browser.RunAsync(context.AuthorizationUri, context.RedirectUri.ToString());
+            return new AuthorizationResult { Code = AuthTestKit.Query(final, "code"), State = AuthTestKit.Query(final, "state"), Iss = AuthTestKit.Query(final, "iss") };
+        },
+    };
+
+    private static Task<McpClient> ConnectAsync(GatewayInstance gateway, ClientOAuthOptions oauth) =>
+        McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = gateway.McpUrl, TransportMode = HttpTransportMode.StreamableHttp, OAuth = oauth }));
+
+    private static X509Certificate2 SelfSignedLocalhost()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName("localhost");
+        request.CertificateExtensions.Add(san.Build());
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+        return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12), null);
+    }
+
+    private static async Task<WebApplication> StartDocumentServerAsync(int port, X509Certificate2 certificate, JsonObject document)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.UseKestrel(k => k.ListenLocalhost(port, o => o.UseHttps(certificate)));
+        var app = builder.Build();
+        app.MapGet("/oauth/client.json", () => Results.Text(document.ToJsonString(), "application/json"));
+        await app.StartAsync();
+        return app;
+    }
+}
