@@ -17,6 +17,8 @@ public static class GatewayMcpServiceCollectionExtensions
         services.AddHttpClient(BackendConnector.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan);
         services.AddSingleton<BackendConnector>();
         services.AddSingleton<BackendRegistry>();
+        services.AddSingleton<BackendRequestTracker>();
+        services.AddSingleton<ProgressRelay>();
         services.AddSingleton<Catalog>();
         services.AddSingleton<GatewayHandlers>();
         services.AddSingleton<SessionStore>();
@@ -45,7 +47,12 @@ public static class GatewayMcpServiceCollectionExtensions
                 transport.RunSessionHandler = async (context, server, cancellationToken) =>
                 {
                     var registry = context.RequestServices.GetRequiredService<BackendRegistry>();
-                    registry.Track(server);
+                    registry.TrackSession(server);
+                    // A client's roots changed: tell each of its own backend sessions, which may ask it for roots again.
+                    await using var roots = server.RegisterNotificationHandler(NotificationMethods.RootsListChangedNotification, (notification, ct) =>
+                        server.SessionId is { } sessionId
+                            ? new ValueTask(registry.ForwardToBackendsAsync(sessionId, notification.Method, notification.Params, ct))
+                            : ValueTask.CompletedTask);
                     try
                     {
                         await server.RunAsync(cancellationToken);

@@ -2,8 +2,8 @@ using MasterMcp.Backends;
 using MasterMcp.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using ModelContextProtocol.AspNetCore;
 using Microsoft.AspNetCore.Routing;
+using ModelContextProtocol.AspNetCore;
 
 namespace MasterMcp.Gateway;
 
