@@ -26,6 +26,7 @@ public static class GatewayMcpServiceCollectionExtensions
         services.AddSingleton<IReadinessCheck, BackendsReadinessCheck>();
         services.AddHostedService<GatewayBackgroundService>();
         services.AddRouting();
+        services.AddDistributedMemoryCache();
 
         services.AddMcpServer(server =>
             {
@@ -67,6 +68,9 @@ public static class GatewayMcpServiceCollectionExtensions
                 };
 #pragma warning restore MCPEXP002
             })
+            // Priming events, retry and Last-Event-ID resumption (2025-11-25 SSE polling). The in-memory cache serves one
+            // instance; registering a shared IDistributedCache before this makes streams resumable on any instance.
+            .WithDistributedCacheEventStreamStore()
             .WithListToolsHandler((c, ct) => Handlers(c).ListToolsAsync(c, ct))
             .WithCallToolHandler((c, ct) => Handlers(c).CallToolAsync(c, ct))
             .WithListPromptsHandler((c, ct) => Handlers(c).ListPromptsAsync(c, ct))

@@ -88,6 +88,13 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
 
     private static void CheckOrigin(HttpContext context, GatewayOptions current)
     {
+        // DNS rebinding: a page on evil.example resolves its name to 127.0.0.1 and talks to a local gateway. A request that
+        // reached a loopback socket must therefore name a loopback host (or the configured base URL's host).
+        if (context.Connection.LocalIpAddress is { } local && System.Net.IPAddress.IsLoopback(local) && !OriginPolicy.IsLoopbackOrSelfHost(context.Request.Host.Host, current))
+        {
+            throw new GatewayHttpException(StatusCodes.Status421MisdirectedRequest, "host_not_allowed",
+                $"Host '{context.Request.Host}' does not name this gateway; on a loopback address only loopback host names (or hosting.base_url's host) are accepted.");
+        }
         var origin = context.Request.Headers.Origin.ToString();
         if (origin.Length == 0 || OriginPolicy.IsAllowed(origin, context, current))
         {
