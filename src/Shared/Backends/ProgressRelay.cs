@@ -26,6 +26,7 @@ public sealed class ProgressRelay
     /// </summary>
     public (JsonObject? Meta, Registration? Registration) Map(JsonObject? meta, McpServer target)
     {
+        meta = WithoutHopMetadata(meta);
         if (meta?["progressToken"] is not { } original)
         {
             return (meta, null);
@@ -36,6 +37,28 @@ public sealed class ProgressRelay
         var copy = (JsonObject)meta.DeepClone();
         copy["progressToken"] = token;
         return (copy, registration);
+    }
+
+    /// <summary>
+    /// The client's <c>_meta</c> without the 2026-07-28 per-request keys (<c>io.modelcontextprotocol/*</c>: protocol version,
+    /// client info, capabilities). They describe the client↔gateway hop; the gateway's own backend session says what the
+    /// backend hop speaks, and forwarding them would make a pinned backend treat the call as another revision's.
+    /// </summary>
+    public static JsonObject? WithoutHopMetadata(JsonObject? meta)
+    {
+        if (meta is null || !meta.Any(p => p.Key.StartsWith("io.modelcontextprotocol/", StringComparison.Ordinal)))
+        {
+            return meta;
+        }
+        var copy = new JsonObject();
+        foreach (var (key, value) in meta)
+        {
+            if (!key.StartsWith("io.modelcontextprotocol/", StringComparison.Ordinal))
+            {
+                copy[key] = value?.DeepClone();
+            }
+        }
+        return copy.Count == 0 ? null : copy;
     }
 
     /// <summary>Forwards a backend's <c>notifications/progress</c> to the client call its token belongs to; drops unknown tokens.</summary>

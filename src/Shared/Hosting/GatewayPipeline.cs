@@ -28,6 +28,7 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         try
         {
             var current = options.CurrentValue;
+            LimitBody(context, current.Hosting.MaxRequestBodyBytes);
             if (route.RequiresOriginSecret && current.Security.OriginSecret is { Length: > 0 } configured)
             {
                 await CheckOriginSecretAsync(context, current.Security, configured);
@@ -83,6 +84,20 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         {
             throw new GatewayHttpException(StatusCodes.Status403Forbidden, "origin_secret_required",
                 $"This gateway only accepts requests through its proxy: the {security.OriginSecretHeader} header is missing or wrong.");
+        }
+    }
+
+    // Kestrel enforces the limit too, but the Functions host does not run Kestrel's limits: enforce it here for both.
+    private static void LimitBody(HttpContext context, long limit)
+    {
+        if (context.Request.ContentLength > limit)
+        {
+            throw new GatewayHttpException(StatusCodes.Status413PayloadTooLarge, "request_too_large",
+                $"The request body has {context.Request.ContentLength} bytes; the limit is {limit} (hosting.max_request_body_bytes).");
+        }
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit;
         }
     }
 
