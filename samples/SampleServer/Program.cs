@@ -43,6 +43,7 @@ await app.RunAsync();
 void Configure(IMcpServerBuilder mcp)
 {
     mcp.WithTools<SampleTools>()
+        .WithTools<FidelityTools>()
         .WithResources<SampleResources>()
         .WithPrompts<SamplePrompts>()
         .WithCompleteHandler((context, _) =>

@@ -37,6 +37,9 @@ public sealed partial class BackendClient : IAsyncDisposable
     /// <summary>"shared", or the downstream session id this backend session belongs to.</summary>
     public string Owner { get; }
 
+    /// <summary>The downstream client this session relays to; null for sessions that belong to no client.</summary>
+    public DownstreamLink? Link { get; init; }
+
     public BackendState State { get; private set; } = BackendState.NotConnected;
 
     public string? LastError { get; private set; }

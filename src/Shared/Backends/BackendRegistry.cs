@@ -19,6 +19,7 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     public const string SharedOwner = "shared";
 
     private readonly BackendConnector _connector;
+    private readonly ProgressRelay _progress;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger<BackendRegistry> _logger;
@@ -26,14 +27,16 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     private readonly ConcurrentDictionary<string, BackendClient> _shared = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Session, string Backend), BackendClient> _perSession = new();
     private readonly ConcurrentDictionary<string, McpServer> _downstream = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Profile, string Backend), BackendClient> _profiles = new();
     private readonly IDisposable _subscription;
     private readonly Lock _gate = new();
     private IReadOnlyDictionary<string, BackendDefinition> _definitions;
 
-    public BackendRegistry(GatewayConfigMonitor config, BackendConnector connector, TimeProvider time, ILoggerFactory loggerFactory)
+    public BackendRegistry(GatewayConfigMonitor config, BackendConnector connector, ProgressRelay progress, TimeProvider time, ILoggerFactory loggerFactory)
     {
         _config = config;
         _connector = connector;
+        _progress = progress;
         _time = time;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<BackendRegistry>();
@@ -43,6 +46,12 @@ public sealed partial class BackendRegistry : IAsyncDisposable
 
     /// <summary>Raised when a backend says one of its lists changed ("tools", "resources", "prompts"), or backends were added or removed (null id).</summary>
     public event Action<string?, string>? ListChanged;
+
+    /// <summary>Raised when a backend session that belongs to one client session says one of its lists changed (backend id, client session id).</summary>
+    public event Action<string, string>? ClientListChanged;
+
+    /// <summary>Raised after a downstream session ended and its backend sessions were closed.</summary>
+    public event Action<string>? SessionEnded;
 
     /// <summary>Backends in configuration order.</summary>
     public IReadOnlyList<BackendDefinition> Definitions => [.. _config.CurrentValue.Servers.Where(s => _definitions.ContainsKey(s.Id)).Select(s => _definitions[s.Id])];
@@ -57,7 +66,7 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     public BackendClient Shared(BackendDefinition definition) =>
         _shared.GetOrAdd(definition.Id, _ =>
         {
-            var client = Create(definition, SharedOwner, downstream: null);
+            var client = Create(definition, SharedOwner, link: null, capabilities: null);
             client.Disconnected += c => ListChanged?.Invoke(c.Definition.Id, "all");
             return client;
         });
@@ -85,10 +94,81 @@ public sealed partial class BackendRegistry : IAsyncDisposable
         {
             return Shared(definition);
         }
-        _downstream[sessionId] = server!;
-        var client = _perSession.GetOrAdd((sessionId, definition.Id), key => Create(definition, key.Session, server));
+        // The link needs the session-level server (unsolicited traffic goes to the session's GET stream), not the
+        // request-bound one that handlers see.
+        var session = _downstream.GetOrAdd(sessionId, server!);
+        var client = _perSession.GetOrAdd((sessionId, definition.Id), key => Create(definition, key.Session, new DownstreamLink(session), session.ClientCapabilities));
         EnforceProcessCap(definition);
         return client;
+    }
+
+    /// <summary>
+    /// The backend session a call from <paramref name="requestServer"/> runs on, marked as in flight on its link so that the
+    /// backend's requests reach this call. A stateless client (no session) that declared sampling, elicitation or roots gets
+    /// a session of its own for this call only (closed when the lease ends): nobody else's requests can reach it.
+    /// </summary>
+    public BackendLease Lease(BackendDefinition definition, McpServer requestServer)
+    {
+        if (requestServer.SessionId is null && definition.SessionMode == BackendSessionMode.PerClient && HasRelayCapabilities(requestServer.ClientCapabilities))
+        {
+            var link = new DownstreamLink(null);
+            var transient = Create(definition, "call", link, requestServer.ClientCapabilities);
+            return new BackendLease(transient, link.Enter(requestServer), transient);
+        }
+        var client = For(definition, requestServer);
+        return new BackendLease(client, client.Link?.Enter(requestServer), null);
+    }
+
+    /// <summary>
+    /// The backend session whose lists a client should see: its own session when it declared capabilities a backend may
+    /// register tools for (sampling, elicitation, roots), else the shared one. Stateless clients with such capabilities
+    /// list through a session per capability profile (never used for calls).
+    /// </summary>
+    public BackendClient ForListing(BackendDefinition definition, McpServer? client)
+    {
+        if (client is null || definition.SessionMode == BackendSessionMode.Shared || !HasRelayCapabilities(client.ClientCapabilities))
+        {
+            return Shared(definition);
+        }
+        if (client.SessionId is not null)
+        {
+            return For(definition, client);
+        }
+        var profile = ProfileOf(client.ClientCapabilities);
+        return _profiles.GetOrAdd((profile, definition.Id), key => Create(definition, "profile:" + key.Profile, new DownstreamLink(null), client.ClientCapabilities));
+    }
+
+    /// <summary>The catalog owner key of a client: "shared", its session id, or its capability profile.</summary>
+    public static string ListingOwner(McpServer? client) =>
+        client is null || !HasRelayCapabilities(client.ClientCapabilities) ? SharedOwner
+        : client.SessionId ?? "profile:" + ProfileOf(client.ClientCapabilities);
+
+    /// <summary>True when a client declared a capability that lets a backend send it requests.</summary>
+    public static bool HasRelayCapabilities(ClientCapabilities? capabilities) =>
+        capabilities is not null && (capabilities.Sampling is not null || capabilities.Elicitation is not null || capabilities.Roots is not null);
+
+    private static string ProfileOf(ClientCapabilities? c) =>
+        $"{(c?.Sampling is null ? "" : "s")}{(c?.Elicitation is null ? "" : "e")}{(c?.Elicitation?.Url is null ? "" : "u")}{(c?.Roots is null ? "" : "r")}";
+
+    /// <summary>Forwards a client's notification (e.g. roots/list_changed) to every backend session of that client session.</summary>
+    public async Task ForwardToBackendsAsync(string sessionId, string method, System.Text.Json.Nodes.JsonNode? parameters, CancellationToken cancellationToken)
+    {
+        foreach (var (key, backend) in _perSession.ToArray())
+        {
+            if (key.Session != sessionId || backend.State != BackendState.Connected)
+            {
+                continue;
+            }
+            try
+            {
+                var client = await backend.GetAsync(cancellationToken);
+                await client.SendNotificationAsync(method, parameters?.DeepClone(), cancellationToken: cancellationToken);
+            }
+            catch (Exception ex) when (ex is BackendUnavailableException or IOException or InvalidOperationException or ObjectDisposedException)
+            {
+                // A backend that just went away will be reconnected with fresh state on its next use.
+            }
+        }
     }
 
     /// <summary>Closes every backend session of a downstream session (it ended or expired).</summary>
@@ -102,13 +182,23 @@ public sealed partial class BackendRegistry : IAsyncDisposable
                 await client.DisposeAsync();
             }
         }
+        SessionEnded?.Invoke(sessionId);
     }
 
     /// <summary>Downstream sessions currently known on this instance (to send them list_changed).</summary>
     public IReadOnlyCollection<McpServer> DownstreamSessions => [.. _downstream.Values];
 
-    /// <summary>Remembers a downstream session so it receives notifications.</summary>
+    /// <summary>Remembers a downstream session so it receives notifications (keeps the session-level server once known).</summary>
     public void Track(McpServer server)
+    {
+        if (server.SessionId is { } id)
+        {
+            _downstream.TryAdd(id, server);
+        }
+    }
+
+    /// <summary>Remembers the session-level server of a downstream session as it starts (replacing anything seen before).</summary>
+    public void TrackSession(McpServer server)
     {
         if (server.SessionId is { } id)
         {
@@ -155,13 +245,13 @@ public sealed partial class BackendRegistry : IAsyncDisposable
         }
     }
 
-    private BackendClient Create(BackendDefinition definition, string owner, McpServer? downstream)
+    private BackendClient Create(BackendDefinition definition, string owner, DownstreamLink? link, ClientCapabilities? capabilities)
     {
         var logger = _loggerFactory.CreateLogger<BackendClient>();
-        return new BackendClient(definition, owner, (d, ct) => _connector.ConnectAsync(d, ClientOptions(d, downstream), ct), _time, logger);
+        return new BackendClient(definition, owner, (d, ct) => _connector.ConnectAsync(d, ClientOptions(d, owner, link, capabilities), ct), _time, logger) { Link = link };
     }
 
-    private McpClientOptions ClientOptions(BackendDefinition definition, McpServer? downstream)
+    private McpClientOptions ClientOptions(BackendDefinition definition, string owner, DownstreamLink? link, ClientCapabilities? capabilities)
     {
         var options = new McpClientOptions
         {
@@ -169,19 +259,27 @@ public sealed partial class BackendRegistry : IAsyncDisposable
             {
                 NotificationHandlers =
                 [
-                    new(NotificationMethods.ToolListChangedNotification, (_, _) => RaiseListChanged(definition.Id, "tools")),
-                    new(NotificationMethods.ResourceListChangedNotification, (_, _) => RaiseListChanged(definition.Id, "resources")),
-                    new(NotificationMethods.PromptListChangedNotification, (_, _) => RaiseListChanged(definition.Id, "prompts")),
+                    new(NotificationMethods.ToolListChangedNotification, (_, _) => RaiseListChanged(definition.Id, "tools", owner, link)),
+                    new(NotificationMethods.ResourceListChangedNotification, (_, _) => RaiseListChanged(definition.Id, "resources", owner, link)),
+                    new(NotificationMethods.PromptListChangedNotification, (_, _) => RaiseListChanged(definition.Id, "prompts", owner, link)),
                 ],
             },
         };
-        BackendRelay.Configure(options, definition, downstream);
+        BackendRelay.Configure(options, definition, _progress, link, capabilities);
         return options;
     }
 
-    private ValueTask RaiseListChanged(string backendId, string list)
+    private ValueTask RaiseListChanged(string backendId, string list, string owner, DownstreamLink? link)
     {
-        ListChanged?.Invoke(backendId, list);
+        // A client's own backend session changed what that client sees; the shared session changed what everyone sees.
+        if (link?.Session?.SessionId is { } sessionId)
+        {
+            ClientListChanged?.Invoke(backendId, sessionId);
+        }
+        else if (owner == SharedOwner)
+        {
+            ListChanged?.Invoke(backendId, list);
+        }
         return ValueTask.CompletedTask;
     }
 
@@ -217,6 +315,13 @@ public sealed partial class BackendRegistry : IAsyncDisposable
                     await client.DisposeAsync();
                 }
             }
+            foreach (var key in _profiles.Keys.Where(k => k.Backend == id).ToList())
+            {
+                if (_profiles.TryRemove(key, out var client))
+                {
+                    await client.DisposeAsync();
+                }
+            }
         }
         LogApplied(_logger, next.Count, stale.Count);
         ListChanged?.Invoke(null, "all");
@@ -226,9 +331,10 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _subscription.Dispose();
-        var all = _shared.Values.Concat(_perSession.Values).ToList();
+        var all = _shared.Values.Concat(_perSession.Values).Concat(_profiles.Values).ToList();
         _shared.Clear();
         _perSession.Clear();
+        _profiles.Clear();
         await Task.WhenAll(all.Select(c => c.DisposeAsync().AsTask()));
     }
 

@@ -1,25 +1,29 @@
 using System.Text.Json.Nodes;
 using MasterMcp.Gateway;
+using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
-using ModelContextProtocol.Server;
 
 namespace MasterMcp.Backends;
 
 /// <summary>
-/// Wires a per-client backend session to its downstream client: the backend is offered exactly the capabilities the client
-/// declared, and its server→client requests (sampling, elicitation, roots) and notifications (progress, log messages,
-/// resource updates with rewritten URIs) go to that client alone.
+/// Wires a backend session to the gateway. Every session relays progress through the <see cref="ProgressRelay"/> (tokens
+/// are gateway-unique, so even shared sessions route progress to the right call). A session that belongs to one downstream
+/// client (a <see cref="DownstreamLink"/>) is offered exactly the capabilities that client declared — sampling, elicitation
+/// with only the modes the client declared, roots — and its server→client requests and notifications (log messages,
+/// resource updates with rewritten URIs, elicitation completions) go to that client alone.
 /// </summary>
 internal static class BackendRelay
 {
-    public static void Configure(McpClientOptions options, BackendDefinition definition, McpServer? downstream)
+    public static void Configure(McpClientOptions options, BackendDefinition definition, ProgressRelay progress, DownstreamLink? link, ClientCapabilities? capabilities)
     {
-        if (downstream is null)
+        var notifications = options.Handlers.NotificationHandlers?.ToList() ?? [];
+        notifications.Add(new(NotificationMethods.ProgressNotification, (n, ct) => progress.ForwardAsync(n.Params, ct)));
+        options.Handlers.NotificationHandlers = notifications;
+        if (link is null)
         {
             return;
         }
-        var capabilities = downstream.ClientCapabilities;
         options.Capabilities = new ClientCapabilities
         {
             Sampling = capabilities?.Sampling,
@@ -29,40 +33,32 @@ internal static class BackendRelay
         var handlers = options.Handlers;
         if (capabilities?.Sampling is not null)
         {
-            handlers.SamplingHandler = (request, _, ct) => downstream.SampleAsync(request!, ct);
+            handlers.SamplingHandler = (request, _, ct) => Target(link, definition).SampleAsync(request!, ct);
         }
         if (capabilities?.Elicitation is not null)
         {
-            handlers.ElicitationHandler = (request, ct) => downstream.ElicitAsync(request!, ct);
+            handlers.ElicitationHandler = (request, ct) => Target(link, definition).ElicitAsync(request!, ct);
         }
         if (capabilities?.Roots is not null)
         {
-            handlers.RootsHandler = (request, ct) => downstream.RequestRootsAsync(request ?? new ListRootsRequestParams(), ct);
+            handlers.RootsHandler = (request, ct) => Target(link, definition).RequestRootsAsync(request ?? new ListRootsRequestParams(), ct);
         }
-        var notifications = handlers.NotificationHandlers?.ToList() ?? [];
-        notifications.Add(new(NotificationMethods.ProgressNotification, (n, ct) => Forward(downstream, n.Method, n.Params, ct)));
-        notifications.Add(new(NotificationMethods.LoggingMessageNotification, (n, ct) => Forward(downstream, n.Method, n.Params, ct)));
+        notifications.Add(new(NotificationMethods.LoggingMessageNotification, (n, ct) => Notify(link, n.Method, n.Params, ct)));
+        notifications.Add(new(NotificationMethods.ElicitationCompleteNotification, (n, ct) => Notify(link, n.Method, n.Params, ct)));
         notifications.Add(new(NotificationMethods.ResourceUpdatedNotification, (n, ct) =>
         {
             if (n.Params?.DeepClone() is JsonObject p && p["uri"] is JsonValue uri)
             {
                 p["uri"] = ResourceUris.ToPublic(definition.Prefix, uri.GetValue<string>());
-                return Forward(downstream, n.Method, p, ct);
+                return Notify(link, n.Method, p, ct);
             }
             return ValueTask.CompletedTask;
         }));
-        handlers.NotificationHandlers = notifications;
     }
 
-    private static async ValueTask Forward(McpServer downstream, string method, JsonNode? parameters, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await downstream.SendMessageAsync(new JsonRpcNotification { Method = method, Params = parameters?.DeepClone() }, cancellationToken);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException or IOException)
-        {
-            // The client's stream is gone; the notification has nowhere to go.
-        }
-    }
+    private static ModelContextProtocol.Server.McpServer Target(DownstreamLink link, BackendDefinition definition) =>
+        link.ForRequest() ?? throw new McpProtocolException($"Backend '{definition.Id}' sent a request, but its client has no open call or stream to receive it", McpErrorCode.InternalError);
+
+    private static ValueTask Notify(DownstreamLink link, string method, JsonNode? parameters, CancellationToken cancellationToken) =>
+        link.ForNotification() is { } target ? DownstreamSend.NotifyAsync(target, method, parameters, cancellationToken) : ValueTask.CompletedTask;
 }

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 namespace MasterMcp.Gateway;
 
 /// <summary>GET /capabilities: the aggregated catalog, each backend's state and last error, and name collisions.</summary>
-public sealed class CapabilitiesEndpoint(Catalog catalog) : IEndpointHandler
+public sealed class CapabilitiesEndpoint(Catalog catalog, Backends.BackendRequestTracker tracker) : IEndpointHandler
 {
     /// <inheritdoc />
     public async Task HandleAsync(HttpContext context)
@@ -14,6 +14,7 @@ public sealed class CapabilitiesEndpoint(Catalog catalog) : IEndpointHandler
         var body = new JsonObject
         {
             ["server"] = new JsonObject { ["name"] = ProductInfo.Name, ["version"] = ProductInfo.Version },
+            ["backend_requests"] = new JsonObject { ["pending"] = tracker.Pending, ["started"] = tracker.Started, ["cancelled"] = tracker.Cancelled },
             ["backends"] = new JsonArray([.. snapshot.Backends.Select(b => (JsonNode)new JsonObject
             {
                 ["id"] = b.Id,

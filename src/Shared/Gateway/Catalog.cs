@@ -18,8 +18,10 @@ public sealed partial class Catalog
     private readonly BackendRegistry _registry;
     private readonly TimeProvider _time;
     private readonly ILogger<Catalog> _logger;
-    private readonly ConcurrentDictionary<string, Lazy<Task<BackendListing>>> _listings = new(StringComparer.Ordinal);
-    private CatalogSnapshot? _snapshot;
+    // Listings per (owner, backend): owner "shared" for the catalog everyone sees, or a client session id (or capability
+    // profile) for clients whose own backend sessions may list more (tools registered only for sampling/elicitation/roots).
+    private readonly ConcurrentDictionary<(string Owner, string Backend), Lazy<Task<BackendListing>>> _listings = new();
+    private readonly ConcurrentDictionary<string, CatalogSnapshot> _snapshots = new(StringComparer.Ordinal);
     private long _version;
 
     public Catalog(BackendRegistry registry, TimeProvider time, ILogger<Catalog> logger)
@@ -28,51 +30,77 @@ public sealed partial class Catalog
         _time = time;
         _logger = logger;
         registry.ListChanged += (backendId, _) => Invalidate(backendId);
+        registry.ClientListChanged += (backendId, sessionId) => InvalidateOwner(sessionId, backendId);
+        registry.SessionEnded += Forget;
     }
 
     /// <summary>Raised after the catalog was invalidated because something changed (clients should get list_changed).</summary>
     public event Action? Changed;
 
-    /// <summary>Drops the cached listing of one backend (or all, for null).</summary>
+    /// <summary>Raised after one client's own catalog changed (its session id): only that client should get list_changed.</summary>
+    public event Action<string>? ClientChanged;
+
+    /// <summary>Drops the cached listing of one backend (or all, for null), for every owner.</summary>
     public void Invalidate(string? backendId)
     {
-        if (backendId is null)
+        foreach (var key in _listings.Keys.Where(k => backendId is null || k.Backend == backendId).ToList())
         {
-            _listings.Clear();
-        }
-        else
-        {
-            _listings.TryRemove(backendId, out _);
+            _listings.TryRemove(key, out _);
         }
         Interlocked.Increment(ref _version);
-        Volatile.Write(ref _snapshot, null);
+        _snapshots.Clear();
         Changed?.Invoke();
     }
 
-    /// <summary>The current catalog; lists the backends whose listing is missing or expired.</summary>
-    public async Task<CatalogSnapshot> GetAsync(CancellationToken cancellationToken)
+    /// <summary>Drops one client's cached listing of one backend (its own backend session said a list changed).</summary>
+    public void InvalidateOwner(string owner, string backendId)
     {
-        if (Volatile.Read(ref _snapshot) is { } cached && !HasExpiredFailures(cached))
+        _listings.TryRemove((owner, backendId), out _);
+        Interlocked.Increment(ref _version);
+        _snapshots.TryRemove(owner, out _);
+        ClientChanged?.Invoke(owner);
+    }
+
+    private void Forget(string owner)
+    {
+        foreach (var key in _listings.Keys.Where(k => k.Owner == owner).ToList())
+        {
+            _listings.TryRemove(key, out _);
+        }
+        _snapshots.TryRemove(owner, out _);
+    }
+
+    /// <summary>The catalog everyone sees (listed through the shared backend sessions).</summary>
+    public Task<CatalogSnapshot> GetAsync(CancellationToken cancellationToken) => GetAsync(null, cancellationToken);
+
+    /// <summary>
+    /// The catalog <paramref name="client"/> sees: the shared one, or — for a client that declared sampling, elicitation or
+    /// roots — one listed through its own backend sessions, so tools a backend registers only for such clients appear.
+    /// </summary>
+    public async Task<CatalogSnapshot> GetAsync(ModelContextProtocol.Server.McpServer? client, CancellationToken cancellationToken)
+    {
+        var owner = BackendRegistry.ListingOwner(client);
+        if (_snapshots.TryGetValue(owner, out var cached) && !HasExpiredFailures(owner, cached))
         {
             return cached;
         }
         var version = Interlocked.Read(ref _version);
         var definitions = _registry.Definitions;
-        var listings = await Task.WhenAll(definitions.Select(d => ListingAsync(d, cancellationToken)));
+        var listings = await Task.WhenAll(definitions.Select(d => ListingAsync(owner, d, client, cancellationToken)));
         var snapshot = Build(definitions, listings);
         if (Interlocked.Read(ref _version) == version)
         {
-            Volatile.Write(ref _snapshot, snapshot);
+            _snapshots[owner] = snapshot;
         }
         return snapshot;
     }
 
-    private bool HasExpiredFailures(CatalogSnapshot snapshot)
+    private bool HasExpiredFailures(string owner, CatalogSnapshot snapshot)
     {
         var now = _time.GetUtcNow();
-        foreach (var (id, lazy) in _listings)
+        foreach (var (key, lazy) in _listings)
         {
-            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && lazy.Value.Result is { Error: not null } failed && now - failed.At > FailureCacheTime)
+            if (key.Owner == owner && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && lazy.Value.Result is { Error: not null } failed && now - failed.At > FailureCacheTime)
             {
                 return true;
             }
@@ -80,27 +108,29 @@ public sealed partial class Catalog
         return snapshot.Backends.Count != _registry.Definitions.Count;
     }
 
-    private async Task<BackendListing> ListingAsync(BackendDefinition definition, CancellationToken cancellationToken)
+    private async Task<BackendListing> ListingAsync(string owner, BackendDefinition definition, ModelContextProtocol.Server.McpServer? client, CancellationToken cancellationToken)
     {
+        // Backends shared by design list the same for everyone.
+        var key = (definition.SessionMode == BackendSessionMode.Shared ? BackendRegistry.SharedOwner : owner, definition.Id);
         while (true)
         {
-            var lazy = _listings.GetOrAdd(definition.Id, _ => new Lazy<Task<BackendListing>>(() => FetchAsync(definition)));
+            var lazy = _listings.GetOrAdd(key, k => new Lazy<Task<BackendListing>>(() => FetchAsync(definition, k.Item1 == BackendRegistry.SharedOwner ? _registry.Shared(definition) : _registry.ForListing(definition, client))));
             var listing = await lazy.Value.WaitAsync(cancellationToken);
             if (listing.Error is not null && _time.GetUtcNow() - listing.At > FailureCacheTime)
             {
-                _listings.TryRemove(new KeyValuePair<string, Lazy<Task<BackendListing>>>(definition.Id, lazy));
+                _listings.TryRemove(new KeyValuePair<(string, string), Lazy<Task<BackendListing>>>(key, lazy));
                 continue;
             }
             return listing;
         }
     }
 
-    private async Task<BackendListing> FetchAsync(BackendDefinition definition)
+    private async Task<BackendListing> FetchAsync(BackendDefinition definition, BackendClient session)
     {
         using var timeout = new CancellationTokenSource(definition.Timeout);
         try
         {
-            var client = await _registry.Shared(definition).GetAsync(timeout.Token);
+            var client = await session.GetAsync(timeout.Token);
             var capabilities = client.ServerCapabilities;
             var tools = capabilities.Tools is not null ? ListAsync(client.ListToolsAsync(cancellationToken: timeout.Token), t => t.ProtocolTool) : Task.FromResult<IReadOnlyList<Tool>>([]);
             var prompts = capabilities.Prompts is not null ? ListAsync(client.ListPromptsAsync(cancellationToken: timeout.Token), p => p.ProtocolPrompt) : Task.FromResult<IReadOnlyList<Prompt>>([]);

@@ -17,6 +17,7 @@ public sealed partial class GatewayBackgroundService(Catalog catalog, BackendReg
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         catalog.Changed += NotifyClients;
+        catalog.ClientChanged += NotifyClient;
         var nextProbe = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         var probing = new Dictionary<string, Task>(StringComparer.Ordinal);
         var nextEviction = DateTimeOffset.UtcNow.AddSeconds(30);
@@ -55,6 +56,7 @@ public sealed partial class GatewayBackgroundService(Catalog catalog, BackendReg
         finally
         {
             catalog.Changed -= NotifyClients;
+            catalog.ClientChanged -= NotifyClient;
         }
     }
 
@@ -65,26 +67,34 @@ public sealed partial class GatewayBackgroundService(Catalog catalog, BackendReg
         await registry.DisposeAsync();
     }
 
+    private void NotifyClient(string sessionId)
+    {
+        foreach (var server in registry.DownstreamSessions.Where(s => s.SessionId == sessionId))
+        {
+            _ = SendAsync(server);
+        }
+    }
+
     private void NotifyClients()
     {
         foreach (var server in registry.DownstreamSessions)
         {
             _ = SendAsync(server);
         }
+    }
 
-        static async Task SendAsync(ModelContextProtocol.Server.McpServer server)
+    private static async Task SendAsync(ModelContextProtocol.Server.McpServer server)
+    {
+        foreach (var method in new[] { NotificationMethods.ToolListChangedNotification, NotificationMethods.PromptListChangedNotification, NotificationMethods.ResourceListChangedNotification })
         {
-            foreach (var method in new[] { NotificationMethods.ToolListChangedNotification, NotificationMethods.PromptListChangedNotification, NotificationMethods.ResourceListChangedNotification })
+            try
             {
-                try
-                {
-                    await server.SendNotificationAsync(method);
-                }
-                catch (Exception)
-                {
-                    // The client has no open stream (or left); it will see the new lists on its next request.
-                    return;
-                }
+                await server.SendNotificationAsync(method);
+            }
+            catch (Exception)
+            {
+                // The client has no open stream (or left); it will see the new lists on its next request.
+                return;
             }
         }
     }

@@ -12,66 +12,68 @@ namespace MasterMcp.Gateway;
 /// that owns the public name, under its original name. Backend errors keep their JSON-RPC code, message and data; a tool
 /// error stays a tool result.
 /// </summary>
-public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry registry, ILogger<GatewayHandlers> logger)
+public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry registry, BackendRequestTracker tracker, ProgressRelay progress, ILogger<GatewayHandlers> logger)
 {
+    private long _nextRequestId;
+
     public async ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
         return new ListToolsResult { Tools = [.. snapshot.Tools.Select(t => t.Tool)] };
     }
 
     public async ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
         return new ListPromptsResult { Prompts = [.. snapshot.Prompts.Select(p => p.Prompt)] };
     }
 
     public async ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
         return new ListResourcesResult { Resources = [.. snapshot.Resources.Select(r => r.Resource)] };
     }
 
     public async ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
         return new ListResourceTemplatesResult { ResourceTemplates = [.. snapshot.Templates.Select(t => t.Template)] };
     }
 
     public async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("tools/call needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
         var tool = snapshot.FindTool(request.Name) ?? throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
         var definition = Owner(tool.BackendId);
-        var result = await OnBackendAsync(definition, context.Server, client => client.CallToolAsync(
-            new CallToolRequestParams { Name = tool.OriginalName, Arguments = request.Arguments, Meta = request.Meta }, cancellationToken).AsTask(), cancellationToken);
+        var result = await OnBackendAsync(definition, context.Server, request.Meta, (client, meta, id) => Send<CallToolRequestParams, CallToolResult>(client, RequestMethods.ToolsCall,
+            new CallToolRequestParams { Name = tool.OriginalName, Arguments = request.Arguments, Meta = meta }, id, cancellationToken), cancellationToken);
         return ProtocolJson.RewriteUris(result, definition.Prefix);
     }
 
     public async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("prompts/get needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
         var prompt = snapshot.FindPrompt(request.Name) ?? throw new McpProtocolException($"Unknown prompt: '{request.Name}'", McpErrorCode.InvalidParams);
         var definition = Owner(prompt.BackendId);
-        var result = await OnBackendAsync(definition, context.Server, client => client.GetPromptAsync(
-            new GetPromptRequestParams { Name = prompt.OriginalName, Arguments = request.Arguments, Meta = request.Meta }, cancellationToken).AsTask(), cancellationToken);
+        var result = await OnBackendAsync(definition, context.Server, request.Meta, (client, meta, id) => Send<GetPromptRequestParams, GetPromptResult>(client, RequestMethods.PromptsGet,
+            new GetPromptRequestParams { Name = prompt.OriginalName, Arguments = request.Arguments, Meta = meta }, id, cancellationToken), cancellationToken);
         return ProtocolJson.RewriteUris(result, definition.Prefix);
     }
 
     public async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("resources/read needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
         var (definition, originalUri) = ResolveUri(snapshot, request.Uri)
             ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
-        var result = await OnBackendAsync(definition, context.Server, client => client.ReadResourceAsync(
-            new ReadResourceRequestParams { Uri = originalUri, Meta = request.Meta }, cancellationToken).AsTask(), cancellationToken);
+        var result = await OnBackendAsync(definition, context.Server, request.Meta, (client, meta, id) => Send<ReadResourceRequestParams, ReadResourceResult>(client, RequestMethods.ResourcesRead,
+            new ReadResourceRequestParams { Uri = originalUri, Meta = meta }, id, cancellationToken), cancellationToken);
         if (definition.Prefix.Length == 0)
         {
             return result;
@@ -93,7 +95,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     public async ValueTask<CompleteResult> CompleteAsync(RequestContext<CompleteRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("completion/complete needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
         BackendDefinition definition;
         Reference reference;
         switch (request.Ref)
@@ -120,18 +122,18 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
             default:
                 throw new McpProtocolException($"Unknown completion reference type: '{request.Ref?.Type}'", McpErrorCode.InvalidParams);
         }
-        return await OnBackendAsync(definition, context.Server, client => client.CompleteAsync(
-            new CompleteRequestParams { Ref = reference, Argument = request.Argument, Context = request.Context, Meta = request.Meta }, cancellationToken).AsTask(), cancellationToken);
+        return await OnBackendAsync(definition, context.Server, request.Meta, (client, meta, id) => Send<CompleteRequestParams, CompleteResult>(client, RequestMethods.CompletionComplete,
+            new CompleteRequestParams { Ref = reference, Argument = request.Argument, Context = request.Context, Meta = meta }, id, cancellationToken), cancellationToken);
     }
 
     public async ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("resources/subscribe needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
         var (definition, originalUri) = ResolveUri(snapshot, request.Uri) ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
-        await OnBackendAsync(definition, context.Server, async client =>
+        await OnBackendAsync(definition, context.Server, request.Meta, async (client, meta, id) =>
         {
-            await client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = originalUri, Meta = request.Meta }, cancellationToken);
+            await Send<SubscribeRequestParams, EmptyResult>(client, RequestMethods.ResourcesSubscribe, new SubscribeRequestParams { Uri = originalUri, Meta = meta }, id, cancellationToken);
             return true;
         }, cancellationToken);
         return new EmptyResult();
@@ -140,11 +142,11 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     public async ValueTask<EmptyResult> UnsubscribeAsync(RequestContext<UnsubscribeRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("resources/unsubscribe needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
         var (definition, originalUri) = ResolveUri(snapshot, request.Uri) ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
-        await OnBackendAsync(definition, context.Server, async client =>
+        await OnBackendAsync(definition, context.Server, request.Meta, async (client, meta, id) =>
         {
-            await client.UnsubscribeFromResourceAsync(new UnsubscribeRequestParams { Uri = originalUri, Meta = request.Meta }, cancellationToken);
+            await Send<UnsubscribeRequestParams, EmptyResult>(client, RequestMethods.ResourcesUnsubscribe, new UnsubscribeRequestParams { Uri = originalUri, Meta = meta }, id, cancellationToken);
             return true;
         }, cancellationToken);
         return new EmptyResult();
@@ -204,9 +206,18 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         return unprefixed.Count == 1 ? (unprefixed[0], uri) : null;
     }
 
-    private async Task<T> OnBackendAsync<T>(BackendDefinition definition, McpServer server, Func<McpClient, Task<T>> call, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one call on the backend session this client should use. The call is counted as pending until it ends, marked as
+    /// in flight on the session's link (so the backend's requests reach this call), and its progress token is replaced by a
+    /// gateway-unique one. The handler's token is the client's: a <c>notifications/cancelled</c> or a dropped request cancels it,
+    /// and the SDK client then sends <c>notifications/cancelled</c> to the backend.
+    /// </summary>
+    private async Task<T> OnBackendAsync<T>(BackendDefinition definition, McpServer server, System.Text.Json.Nodes.JsonObject? meta, Func<McpClient, System.Text.Json.Nodes.JsonObject?, RequestId, Task<T>> call, CancellationToken cancellationToken)
     {
-        var session = registry.For(definition, server);
+        using var pending = tracker.Begin();
+        var requestId = new RequestId($"mmcp-{Interlocked.Increment(ref _nextRequestId)}");
+        await using var lease = registry.Lease(definition, server);
+        var session = lease.Client;
         McpClient client;
         try
         {
@@ -216,21 +227,58 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         {
             throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
         }
-        try
+        var (backendMeta, progressRoute) = progress.Map(meta, server);
+        using (progressRoute)
         {
-            return await call(client);
-        }
-        catch (McpProtocolException)
-        {
-            throw;
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or ObjectDisposedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            var reason = BackendClient.Describe(ex);
-            await session.ResetAsync(reason);
-            throw new McpProtocolException($"Backend '{definition.Id}' failed: {reason}", McpErrorCode.InternalError);
+            try
+            {
+                var result = await call(client, backendMeta, requestId);
+                if (progressRoute is not null)
+                {
+                    await progressRoute.DrainAsync();
+                }
+                return result;
+            }
+            catch (McpProtocolException)
+            {
+                throw;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The SDK client stops waiting but does not tell the backend; tell it, so it stops working for nobody.
+                pending.MarkCancelled();
+                await NotifyCancelledAsync(client, requestId);
+                throw;
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException or ObjectDisposedException or OperationCanceledException)
+            {
+                var reason = BackendClient.Describe(ex);
+                await session.ResetAsync(reason);
+                throw new McpProtocolException($"Backend '{definition.Id}' failed: {reason}", McpErrorCode.InternalError);
+            }
         }
     }
+
+    private static Task<TResult> Send<TParams, TResult>(McpClient client, string method, TParams parameters, RequestId id, CancellationToken cancellationToken)
+        where TResult : notnull =>
+        client.SendRequestAsync<TParams, TResult>(method, parameters, McpJsonUtilities.DefaultOptions, id, cancellationToken).AsTask();
+
+    private async Task NotifyCancelledAsync(McpClient client, RequestId requestId)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await client.SendNotificationAsync(NotificationMethods.CancelledNotification,
+                new CancelledNotificationParams { RequestId = requestId, Reason = "The client cancelled the request." }, McpJsonUtilities.DefaultOptions, deadline.Token);
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            LogCancelNotSent(logger, requestId.ToString(), ex.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "notifications/cancelled for backend request {RequestId} not sent: {Reason}")]
+    private static partial void LogCancelNotSent(ILogger logger, string requestId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "logging/setLevel not forwarded to backend {BackendId}: {Reason}")]
     private static partial void LogSetLevelFailed(ILogger logger, string backendId, string reason);

@@ -17,6 +17,8 @@ public static class GatewayMcpServiceCollectionExtensions
         services.AddHttpClient(BackendConnector.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan);
         services.AddSingleton<BackendConnector>();
         services.AddSingleton<BackendRegistry>();
+        services.AddSingleton<BackendRequestTracker>();
+        services.AddSingleton<ProgressRelay>();
         services.AddSingleton<Catalog>();
         services.AddSingleton<GatewayHandlers>();
         services.AddSingleton<SessionStore>();
@@ -24,6 +26,7 @@ public static class GatewayMcpServiceCollectionExtensions
         services.AddSingleton<IReadinessCheck, BackendsReadinessCheck>();
         services.AddHostedService<GatewayBackgroundService>();
         services.AddRouting();
+        services.AddDistributedMemoryCache();
 
         services.AddMcpServer(server =>
             {
@@ -45,7 +48,12 @@ public static class GatewayMcpServiceCollectionExtensions
                 transport.RunSessionHandler = async (context, server, cancellationToken) =>
                 {
                     var registry = context.RequestServices.GetRequiredService<BackendRegistry>();
-                    registry.Track(server);
+                    registry.TrackSession(server);
+                    // A client's roots changed: tell each of its own backend sessions, which may ask it for roots again.
+                    await using var roots = server.RegisterNotificationHandler(NotificationMethods.RootsListChangedNotification, (notification, ct) =>
+                        server.SessionId is { } sessionId
+                            ? new ValueTask(registry.ForwardToBackendsAsync(sessionId, notification.Method, notification.Params, ct))
+                            : ValueTask.CompletedTask);
                     try
                     {
                         await server.RunAsync(cancellationToken);
@@ -60,6 +68,9 @@ public static class GatewayMcpServiceCollectionExtensions
                 };
 #pragma warning restore MCPEXP002
             })
+            // Priming events, retry and Last-Event-ID resumption (2025-11-25 SSE polling). The in-memory cache serves one
+            // instance; registering a shared IDistributedCache before this makes streams resumable on any instance.
+            .WithDistributedCacheEventStreamStore()
             .WithListToolsHandler((c, ct) => Handlers(c).ListToolsAsync(c, ct))
             .WithCallToolHandler((c, ct) => Handlers(c).CallToolAsync(c, ct))
             .WithListPromptsHandler((c, ct) => Handlers(c).ListPromptsAsync(c, ct))

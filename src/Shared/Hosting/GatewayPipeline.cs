@@ -30,6 +30,7 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         try
         {
             var current = options.CurrentValue;
+            LimitBody(context, current.Hosting.MaxRequestBodyBytes);
             if (route.RequiresOriginSecret && current.Security.OriginSecret is { Length: > 0 } configured)
             {
                 await CheckOriginSecretAsync(context, current.Security, configured);
@@ -122,8 +123,29 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         }
     }
 
+    // Kestrel enforces the limit too, but the Functions host does not run Kestrel's limits: enforce it here for both.
+    private static void LimitBody(HttpContext context, long limit)
+    {
+        if (context.Request.ContentLength > limit)
+        {
+            throw new GatewayHttpException(StatusCodes.Status413PayloadTooLarge, "request_too_large",
+                $"The request body has {context.Request.ContentLength} bytes; the limit is {limit} (hosting.max_request_body_bytes).");
+        }
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit;
+        }
+    }
+
     private static void CheckOrigin(HttpContext context, GatewayOptions current)
     {
+        // DNS rebinding: a page on evil.example resolves its name to 127.0.0.1 and talks to a local gateway. A request that
+        // reached a loopback socket must therefore name a loopback host (or the configured base URL's host).
+        if (context.Connection.LocalIpAddress is { } local && System.Net.IPAddress.IsLoopback(local) && !OriginPolicy.IsLoopbackOrSelfHost(context.Request.Host.Host, current))
+        {
+            throw new GatewayHttpException(StatusCodes.Status421MisdirectedRequest, "host_not_allowed",
+                $"Host '{context.Request.Host}' does not name this gateway; on a loopback address only loopback host names (or hosting.base_url's host) are accepted.");
+        }
         var origin = context.Request.Headers.Origin.ToString();
         if (origin.Length == 0 || OriginPolicy.IsAllowed(origin, context, current))
         {

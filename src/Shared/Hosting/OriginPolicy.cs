@@ -29,4 +29,16 @@ public static class OriginPolicy
         var self = context.Request.Scheme + "://" + context.Request.Host.Value;
         return string.Equals(self, normalized, StringComparison.OrdinalIgnoreCase);
     }
+
+    /// <summary>True for localhost, 127.0.0.1, ::1 and the host of hosting.base_url.</summary>
+    public static bool IsLoopbackOrSelfHost(string host, GatewayOptions options)
+    {
+        if (host.Length == 0 || string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+            || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address)))
+        {
+            return true;
+        }
+        return options.Hosting.BaseUrl is { } baseUrl && Uri.TryCreate(baseUrl, UriKind.Absolute, out var b)
+            && string.Equals(b.Host, host, StringComparison.OrdinalIgnoreCase);
+    }
 }

@@ -1,0 +1,41 @@
+using System.Text.Json.Nodes;
+using MasterMcp.Tests.Fixtures;
+using MasterMcp.Tests.Gateway;
+
+namespace MasterMcp.Tests.Fidelity;
+
+/// <summary>
+/// One gateway for the relay tests, in front of server-everything twice (stdio as <c>every</c>, Streamable HTTP as
+/// <c>everyhttp</c>) and the C# SampleServer (<c>sample</c>), which reports from the backend's side what reached it.
+/// </summary>
+public sealed class RelayFixture : IAsyncLifetime
+{
+    public EverythingHttpProcess EverythingHttp { get; private set; } = null!;
+
+    public TestServerProcess Sample { get; private set; } = null!;
+
+    public GatewayInstance Gateway { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var everything = EverythingHttpProcess.StartAsync();
+        var sample = TestServerProcess.StartAsync("SampleServer", "--name", "sample");
+        EverythingHttp = await everything;
+        Sample = await sample;
+        Gateway = await GatewayInstance.StartAsync(new JsonObject
+        {
+            ["servers"] = new JsonArray(
+                AggregationTests.EverythingStdio("every"),
+                new JsonObject { ["id"] = "everyhttp", ["url"] = EverythingHttp.McpUrl.ToString(), ["transport"] = "streamable_http", ["timeout_ms"] = 20000 },
+                new JsonObject { ["id"] = "sample", ["url"] = Sample.McpUrl.ToString(), ["transport"] = "streamable_http", ["protocol_version"] = "2025-11-25" },
+                new JsonObject { ["id"] = "sampleshared", ["url"] = Sample.McpUrl.ToString(), ["transport"] = "streamable_http", ["session"] = "shared", ["protocol_version"] = "2025-11-25" }),
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Gateway.DisposeAsync();
+        await EverythingHttp.DisposeAsync();
+        await Sample.DisposeAsync();
+    }
+}
