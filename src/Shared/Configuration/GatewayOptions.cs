@@ -23,6 +23,9 @@ public sealed record HostingOptions
     public string? BaseUrl { get; set; }
     public int ShutdownTimeoutSeconds { get; set; } = 30;
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Seconds of silence after which an SSE response gets a comment line, so proxies keep it open (0: never).</summary>
+    public int SseHeartbeatSeconds { get; set; } = 15;
 }
 
 /// <summary>Log level and format.</summary>

@@ -1,8 +1,10 @@
 using MasterMcp.Backends;
+using MasterMcp.Configuration;
 using MasterMcp.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
 
 namespace MasterMcp.Gateway;
@@ -20,9 +22,11 @@ public sealed class McpEndpoint : IEndpointHandler
     private readonly RequestDelegate _inner;
     private readonly SessionStore _sessions;
     private readonly BackendRegistry _registry;
+    private readonly IOptionsMonitor<GatewayOptions> _options;
 
-    public McpEndpoint(IServiceProvider services, SessionStore sessions, BackendRegistry registry)
+    public McpEndpoint(IServiceProvider services, SessionStore sessions, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options)
     {
+        _options = options;
         var app = new ApplicationBuilder(services);
         app.UseRouting();
         app.UseEndpoints(endpoints => endpoints.MapMcp(Path));
@@ -38,7 +42,28 @@ public sealed class McpEndpoint : IEndpointHandler
         context.SetEndpoint(null);
         context.Request.RouteValues.Clear();
         var sessionId = context.Request.Headers["Mcp-Session-Id"].ToString();
-        await _inner(context);
+        var interval = _options.CurrentValue.Hosting.SseHeartbeatSeconds;
+        if (interval > 0)
+        {
+            var original = context.Response.Body;
+            var heartbeat = new SseHeartbeatStream(original, TimeSpan.FromSeconds(interval),
+                () => context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true);
+            context.Response.Body = heartbeat;
+            try
+            {
+                await _inner(context);
+            }
+            finally
+            {
+                await heartbeat.StopAsync();
+                context.Response.Body = original;
+                await heartbeat.DisposeAsync();
+            }
+        }
+        else
+        {
+            await _inner(context);
+        }
         if (sessionId.Length == 0)
         {
             return;
