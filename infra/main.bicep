@@ -44,13 +44,46 @@ param tokenEncKeySecretName string = 'token-enc-key'
 @description('Key Vault secret that holds the Cloudflare origin secret; empty disables the origin check.')
 param originSecretName string = 'origin-secret'
 
-@description('Client authentication mode of the gateway: none, jwt or gateway.')
+@description('Client authentication (auth.mode): jwt accepts access tokens of an external authorization server, gateway runs the built-in one in front of an upstream identity provider. Outside Development the gateway refuses to start without one, so none is not offered.')
 @allowed([
-  'none'
   'jwt'
   'gateway'
 ])
 param authMode string = 'jwt'
+
+@description('Public URL clients use (hosting.base_url): https scheme and host, no path. Empty means the function app\'s own https URL; set the Worker\'s URL when clients connect through Cloudflare (it becomes the token audience and the OAuth metadata URLs).')
+param baseUrl string = ''
+
+@description('jwt mode: issuer of the access tokens the gateway accepts (auth.jwt.issuer).')
+param authJwtIssuer string = ''
+
+@description('jwt mode: expected token audience (auth.jwt.audience); empty means the resource, i.e. the base URL + /mcp.')
+param authJwtAudience string = ''
+
+@description('jwt mode: OIDC client id for the gateway\'s browser pages (auth.browser_login.client_id); empty disables browser login.')
+param authBrowserLoginClientId string = ''
+
+@description('jwt mode: Key Vault secret holding auth.browser_login.client_secret (read only when authBrowserLoginClientId is set).')
+param browserLoginClientSecretName string = 'browser-login-client-secret'
+
+@description('gateway mode: upstream identity provider preset (auth.upstream.preset).')
+@allowed([
+  'oidc'
+  'github'
+])
+param authUpstreamPreset string = 'oidc'
+
+@description('gateway mode: issuer of the upstream identity provider (auth.upstream.issuer; required with preset oidc).')
+param authUpstreamIssuer string = ''
+
+@description('gateway mode: the gateway\'s client id at the upstream identity provider (auth.upstream.client_id).')
+param authUpstreamClientId string = ''
+
+@description('gateway mode: Key Vault secret holding auth.upstream.client_secret.')
+param upstreamClientSecretName string = 'upstream-client-secret'
+
+@description('gateway mode: Key Vault secret holding auth.signing_key, the PEM (RSA/EC) or private JWK that signs access tokens.')
+param signingKeySecretName string = 'auth-signing-key'
 
 @description('Log level of the gateway (MASTER_LOG_LEVEL).')
 param logLevel string = 'Information'
@@ -144,6 +177,16 @@ module functionApp 'modules/functionapp.bicep' = {
     originSecretName: originSecretName
     environmentName: environmentName
     authMode: authMode
+    baseUrl: baseUrl
+    authJwtIssuer: authJwtIssuer
+    authJwtAudience: authJwtAudience
+    authBrowserLoginClientId: authBrowserLoginClientId
+    browserLoginClientSecretName: browserLoginClientSecretName
+    authUpstreamPreset: authUpstreamPreset
+    authUpstreamIssuer: authUpstreamIssuer
+    authUpstreamClientId: authUpstreamClientId
+    upstreamClientSecretName: upstreamClientSecretName
+    signingKeySecretName: signingKeySecretName
     logLevel: logLevel
     appVersion: appVersion
     instanceMemoryMB: instanceMemoryMB
@@ -162,7 +205,10 @@ output functionAppUrl string = functionApp.outputs.url
 @description('Name of the function app (deployment target).')
 output functionAppName string = functionApp.outputs.name
 
-@description('Key Vault name (secrets: token-enc-key, origin-secret).')
+@description('Public URL the gateway announces (hosting.base_url): baseUrl, or the function app\'s URL.')
+output baseUrl string = functionApp.outputs.baseUrl
+
+@description('Key Vault name (secrets: token-enc-key, origin-secret, and the auth secrets of the chosen mode).')
 output keyVaultName string = keyVault.outputs.name
 
 @description('Key Vault URI (MASTER__secrets__key_vault_uri).')

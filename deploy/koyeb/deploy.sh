@@ -7,6 +7,16 @@
 #   KOYEB_APP       Koyeb app name, e.g. master-mcp
 #   KOYEB_SERVICE   service name, e.g. gateway-staging
 #   IMAGE           image reference, e.g. ghcr.io/OWNER/master-mcp:1.2.3 (or @sha256:...)
+#   BASE_URL        public URL clients use (https, no path), e.g. https://master-mcp-myorg.koyeb.app or the Worker's
+#                   URL; becomes MASTER_BASE_URL (hosting.base_url: token audience and OAuth metadata URLs)
+# Client authentication (the image runs in Production, which refuses to start without it):
+#   AUTH_MODE [jwt]  jwt or gateway
+#   jwt:      AUTH_JWT_ISSUER (required), AUTH_JWT_AUDIENCE, AUTH_BROWSER_LOGIN_CLIENT_ID (optional; its secret
+#             comes from the Koyeb secret KOYEB_BROWSER_LOGIN_SECRET [master-browser-login-client-secret])
+#   gateway:  AUTH_UPSTREAM_PRESET [oidc], AUTH_UPSTREAM_ISSUER (required with oidc), AUTH_UPSTREAM_CLIENT_ID
+#             (required); the Koyeb secrets KOYEB_UPSTREAM_SECRET [master-upstream-client-secret] and
+#             KOYEB_SIGNING_KEY_SECRET [master-auth-signing-key] (PEM or private JWK) hold the two secrets
+#   Plain values are passed as plain variables; secrets only as {{secret.NAME}} references.
 # Optional environment (defaults in brackets):
 #   KOYEB_PORT [8080]  KOYEB_INSTANCE_TYPE [small]  KOYEB_REGIONS ["fra"] (space-separated)
 #   KOYEB_MIN_SCALE [1]  KOYEB_MAX_SCALE [3]
@@ -22,12 +32,23 @@
 #                            TOKEN_ENC_KEY=master-token-enc-key
 #                            MASTER__security__origin_secret=master-origin-secret
 #                            AzureWebJobsStorage=master-azurewebjobsstorage
+#                          It must name TOKEN_ENC_KEY (required outside Development).
 #   KOYEB_WAIT_TIMEOUT [10m]
 set -euo pipefail
 
 : "${KOYEB_APP:?KOYEB_APP is required}"
 : "${KOYEB_SERVICE:?KOYEB_SERVICE is required}"
 : "${IMAGE:?IMAGE is required}"
+: "${BASE_URL:?BASE_URL is required: the public https URL clients use (MASTER_BASE_URL)}"
+
+fail() {
+  echo "deploy.sh: $*" >&2
+  exit 64
+}
+
+if [[ ! "$BASE_URL" =~ ^https://[^/]+/?$ ]]; then
+  fail "BASE_URL '$BASE_URL' must be https://host with no path (OAuth metadata lives at the host's /.well-known/)"
+fi
 
 port="${KOYEB_PORT:-8080}"
 min_scale="${KOYEB_MIN_SCALE:-1}"
@@ -38,8 +59,58 @@ AzureWebJobsStorage=master-azurewebjobsstorage'
 secret_env="${KOYEB_SECRET_ENV-$default_secret_env}"
 
 if (( min_scale > max_scale )); then
-  echo "deploy.sh: KOYEB_MIN_SCALE ($min_scale) is above KOYEB_MAX_SCALE ($max_scale)" >&2
-  exit 64
+  fail "KOYEB_MIN_SCALE ($min_scale) is above KOYEB_MAX_SCALE ($max_scale)"
+fi
+
+# Client authentication: plain settings as variables, secrets as Koyeb secret references.
+auth_mode="${AUTH_MODE:-jwt}"
+auth_env=("MASTER_BASE_URL=${BASE_URL%/}" "MASTER__auth__mode=$auth_mode")
+case "$auth_mode" in
+  jwt)
+    [[ -n "${AUTH_JWT_ISSUER:-}" ]] || fail "AUTH_JWT_ISSUER is required with AUTH_MODE=jwt"
+    auth_env+=("MASTER__auth__jwt__issuer=$AUTH_JWT_ISSUER")
+    if [[ -n "${AUTH_JWT_AUDIENCE:-}" ]]; then
+      auth_env+=("MASTER__auth__jwt__audience=$AUTH_JWT_AUDIENCE")
+    fi
+    if [[ -n "${AUTH_BROWSER_LOGIN_CLIENT_ID:-}" ]]; then
+      auth_env+=(
+        "MASTER__auth__browser_login__client_id=$AUTH_BROWSER_LOGIN_CLIENT_ID"
+        "MASTER__auth__browser_login__client_secret={{secret.${KOYEB_BROWSER_LOGIN_SECRET:-master-browser-login-client-secret}}}"
+      )
+    fi
+    ;;
+  gateway)
+    preset="${AUTH_UPSTREAM_PRESET:-oidc}"
+    [[ -n "${AUTH_UPSTREAM_CLIENT_ID:-}" ]] || fail "AUTH_UPSTREAM_CLIENT_ID is required with AUTH_MODE=gateway"
+    auth_env+=("MASTER__auth__upstream__preset=$preset" "MASTER__auth__upstream__client_id=$AUTH_UPSTREAM_CLIENT_ID")
+    if [[ "$preset" == oidc ]]; then
+      [[ -n "${AUTH_UPSTREAM_ISSUER:-}" ]] || fail "AUTH_UPSTREAM_ISSUER is required with AUTH_MODE=gateway and preset oidc"
+    fi
+    if [[ -n "${AUTH_UPSTREAM_ISSUER:-}" ]]; then
+      auth_env+=("MASTER__auth__upstream__issuer=$AUTH_UPSTREAM_ISSUER")
+    fi
+    auth_env+=(
+      "MASTER__auth__upstream__client_secret={{secret.${KOYEB_UPSTREAM_SECRET:-master-upstream-client-secret}}}"
+      "MASTER__auth__signing_key={{secret.${KOYEB_SIGNING_KEY_SECRET:-master-auth-signing-key}}}"
+    )
+    ;;
+  *)
+    fail "AUTH_MODE '$auth_mode' is not jwt or gateway (the container runs in Production, which refuses to start without authentication)"
+    ;;
+esac
+
+secret_flags=()
+token_key_set=0
+while IFS= read -r line; do
+  [[ -z "$line" ]] && continue
+  if [[ "$line" != *=* ]]; then
+    fail "KOYEB_SECRET_ENV line '$line' is not KEY=SECRET_NAME"
+  fi
+  [[ "${line%%=*}" == TOKEN_ENC_KEY ]] && token_key_set=1
+  secret_flags+=(--env "${line%%=*}={{secret.${line#*=}}}")
+done <<< "$secret_env"
+if (( token_key_set == 0 )); then
+  fail "KOYEB_SECRET_ENV must set TOKEN_ENC_KEY from a Koyeb secret: the gateway refuses to start without it outside Development"
 fi
 
 # Flags shared by create and update: the whole desired state, so an update converges like a create.
@@ -66,18 +137,14 @@ fi
 if [[ -n "${APP_VERSION:-}" ]]; then
   flags+=(--env "APP_VERSION=$APP_VERSION")
 fi
+for setting in "${auth_env[@]}"; do
+  flags+=(--env "$setting")
+done
 while IFS= read -r line; do
   [[ -z "$line" ]] && continue
   flags+=(--env "$line")
 done <<< "${KOYEB_ENV:-}"
-while IFS= read -r line; do
-  [[ -z "$line" ]] && continue
-  if [[ "$line" != *=* ]]; then
-    echo "deploy.sh: KOYEB_SECRET_ENV line '$line' is not KEY=SECRET_NAME" >&2
-    exit 64
-  fi
-  flags+=(--env "${line%%=*}={{secret.${line#*=}}}")
-done <<< "$secret_env"
+flags+=("${secret_flags[@]}")
 flags+=(--wait --wait-timeout "${KOYEB_WAIT_TIMEOUT:-10m}")
 
 if ! koyeb apps get "$KOYEB_APP" > /dev/null 2>&1; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Smoke test of a deployed gateway: GET /health answers 200 {"ok":true}, and an unauthenticated POST /mcp answers
-# 401 with a `WWW-Authenticate: Bearer resource_metadata="..."` challenge.
+# Smoke test of a deployed gateway: GET /health answers 200 {"ok":true}, an unauthenticated POST /mcp answers 401
+# with a `WWW-Authenticate: Bearer resource_metadata="..."` challenge, and that metadata URL serves the RFC 9728
+# document (its `resource` and `authorization_servers`), as clients will fetch it next.
 # Usage: smoke-test.sh BASE_URL
 #   ORIGIN_SECRET (optional): sent as X-Origin-Secret, for testing an origin directly behind the Cloudflare Worker.
 #   SMOKE_ATTEMPTS [30], SMOKE_DELAY_SECONDS [10]: /health is retried while a fresh deployment starts.
@@ -55,3 +56,25 @@ if [[ "$challenge" != *Bearer* || "$challenge" != *resource_metadata=* ]]; then
   exit 1
 fi
 echo "ok: POST /mcp -> 401 ($challenge)"
+
+metadata_url="$(sed -n 's/.*resource_metadata="\([^"]*\)".*/\1/p' <<< "$challenge")"
+if [[ -z "$metadata_url" ]]; then
+  echo "FAIL: the challenge's resource_metadata is not a quoted URL: '$challenge'" >&2
+  exit 1
+fi
+# The origin secret goes only to the origin under test, never to another host the challenge names.
+metadata_headers=()
+if [[ "$metadata_url" == "$base_url"/* ]]; then
+  metadata_headers=("${headers[@]}")
+fi
+status="$(curl -sS -o "$body_file" -w '%{http_code}' --max-time 20 "${metadata_headers[@]}" "$metadata_url" || true)"
+if [[ "$status" != "200" ]]; then
+  echo "FAIL: GET $metadata_url (the challenge's resource metadata) answered ${status:-nothing}, expected 200" >&2
+  exit 1
+fi
+metadata="$(tr -d ' \n\r\t' < "$body_file")"
+if [[ "$metadata" != *'"resource":"'* || "$metadata" != *'"authorization_servers":["'* ]]; then
+  echo "FAIL: $metadata_url lacks resource or authorization_servers: $(head -c 300 "$body_file")" >&2
+  exit 1
+fi
+echo "ok: GET $metadata_url -> 200 (resource and authorization_servers present)"

@@ -18,6 +18,18 @@ param tokenEncKeySecretName string
 param originSecretName string
 param environmentName string
 param authMode string
+
+@description('hosting.base_url; empty means the app\'s own https URL.')
+param baseUrl string
+param authJwtIssuer string
+param authJwtAudience string
+param authBrowserLoginClientId string
+param browserLoginClientSecretName string
+param authUpstreamPreset string
+param authUpstreamIssuer string
+param authUpstreamClientId string
+param upstreamClientSecretName string
+param signingKeySecretName string
 param logLevel string
 param appVersion string
 param instanceMemoryMB int
@@ -26,8 +38,17 @@ param maximumInstanceCount int
 @description('Extra app settings as { name, value } objects; names must not repeat the defaults below.')
 param additionalAppSettings array
 
-// The gateway's configuration contract. Secrets never appear here: TOKEN_ENC_KEY is a Key Vault reference that the
-// platform resolves with keyVaultReferenceIdentity, the origin secret a kv: reference the gateway resolves itself.
+// The app's default host name is <name>.azurewebsites.net (no unique-hostname scope is requested below); the app
+// settings cannot read it from the site itself without a cycle.
+var effectiveBaseUrl = empty(baseUrl) ? 'https://${appName}.azurewebsites.net' : baseUrl
+var jwtMode = authMode == 'jwt'
+var gatewayMode = authMode == 'gateway'
+var browserLogin = jwtMode && !empty(authBrowserLoginClientId)
+
+// The gateway's configuration contract. Secrets never appear here: they are kv: references that the gateway resolves
+// itself from MASTER__secrets__key_vault_uri with the identity (the same references work in a container, unlike
+// @Microsoft.KeyVault(...) settings, which only the platform resolves). Settings of the mode not chosen are empty,
+// and the gateway ignores empty MASTER__ variables, so no reference to a secret that does not exist is resolved.
 var baseAppSettings = [
   // Functions host storage with the managed identity (shared keys are off on the account).
   {
@@ -62,15 +83,55 @@ var baseAppSettings = [
   }
   {
     name: 'TOKEN_ENC_KEY'
-    value: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${tokenEncKeySecretName})'
+    value: 'kv:${tokenEncKeySecretName}'
   }
   {
     name: 'MASTER__security__origin_secret'
     value: empty(originSecretName) ? '' : 'kv:${originSecretName}'
   }
   {
+    name: 'MASTER_BASE_URL'
+    value: effectiveBaseUrl
+  }
+  {
     name: 'MASTER__auth__mode'
     value: authMode
+  }
+  {
+    name: 'MASTER__auth__jwt__issuer'
+    value: jwtMode ? authJwtIssuer : ''
+  }
+  {
+    name: 'MASTER__auth__jwt__audience'
+    value: jwtMode ? authJwtAudience : ''
+  }
+  {
+    name: 'MASTER__auth__browser_login__client_id'
+    value: browserLogin ? authBrowserLoginClientId : ''
+  }
+  {
+    name: 'MASTER__auth__browser_login__client_secret'
+    value: browserLogin ? 'kv:${browserLoginClientSecretName}' : ''
+  }
+  {
+    name: 'MASTER__auth__upstream__preset'
+    value: gatewayMode ? authUpstreamPreset : ''
+  }
+  {
+    name: 'MASTER__auth__upstream__issuer'
+    value: gatewayMode ? authUpstreamIssuer : ''
+  }
+  {
+    name: 'MASTER__auth__upstream__client_id'
+    value: gatewayMode ? authUpstreamClientId : ''
+  }
+  {
+    name: 'MASTER__auth__upstream__client_secret'
+    value: gatewayMode ? 'kv:${upstreamClientSecretName}' : ''
+  }
+  {
+    name: 'MASTER__auth__signing_key'
+    value: gatewayMode ? 'kv:${signingKeySecretName}' : ''
   }
   // Staging runs the production configuration layer; the environment name is reported, not used for layering.
   {
@@ -154,3 +215,4 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
 
 output name string = site.name
 output url string = 'https://${site.properties.defaultHostName}'
+output baseUrl string = effectiveBaseUrl

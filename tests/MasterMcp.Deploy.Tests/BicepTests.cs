@@ -116,13 +116,109 @@ public sealed class BicepTests
         Assert.Equal("[format('ClientId={0};Authorization=AAD', parameters('identityClientId'))]", settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]);
 
         Assert.Equal("[parameters('keyVaultUri')]", settings["MASTER__secrets__key_vault_uri"]);
-        Assert.StartsWith("[format('@Microsoft.KeyVault(SecretUri={0}secrets/{1})', parameters('keyVaultUri')", settings["TOKEN_ENC_KEY"], StringComparison.Ordinal);
+        // kv: references, resolved by the gateway itself: they work on the platform and in a container alike.
+        Assert.Equal("[format('kv:{0}', parameters('tokenEncKeySecretName'))]", settings["TOKEN_ENC_KEY"]);
+        Assert.DoesNotContain(settings.Values, v => v.Contains("@Microsoft.KeyVault", StringComparison.Ordinal));
 
         // The module's parameters come from the identity, Key Vault and monitoring modules.
         var parameters = template.Module("functionapp")["properties"]!["parameters"]!;
         Assert.Contains("'identity'", parameters["identityClientId"]!["value"]!.ToString(), StringComparison.Ordinal);
         Assert.Contains("'identity'", parameters["identityId"]!["value"]!.ToString(), StringComparison.Ordinal);
         Assert.Contains("'keyvault'", parameters["keyVaultUri"]!["value"]!.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FunctionApp_ConfiguresClientAuthentication_PerMode_WithSecretsAsKvReferences()
+    {
+        var template = await CompileMainAsync();
+        var settings = AppSettings(template).ToDictionary(s => s.Name, s => s.Value);
+
+        // Production refuses to start without authentication: the template does not offer 'none'.
+        var authMode = template.Root["parameters"]!["authMode"]!;
+        Assert.Equal(["jwt", "gateway"], authMode["allowedValues"]!.AsArray().Select(v => (string)v!));
+        Assert.Equal("jwt", (string?)authMode["defaultValue"]);
+        Assert.Equal("[parameters('authMode')]", settings["MASTER__auth__mode"]);
+        Assert.Equal("Production", settings["MASTER_ENV"]);
+
+        // Each mode's settings are empty in the other mode (the gateway ignores empty MASTER__ variables), so a kv:
+        // reference to a secret that mode does not need is never resolved.
+        foreach (var (name, expected) in new[]
+        {
+            ("MASTER__auth__jwt__issuer", "[if(variables('jwtMode'), parameters('authJwtIssuer'), '')]"),
+            ("MASTER__auth__jwt__audience", "[if(variables('jwtMode'), parameters('authJwtAudience'), '')]"),
+            ("MASTER__auth__browser_login__client_id", "[if(variables('browserLogin'), parameters('authBrowserLoginClientId'), '')]"),
+            ("MASTER__auth__browser_login__client_secret", "[if(variables('browserLogin'), format('kv:{0}', parameters('browserLoginClientSecretName')), '')]"),
+            ("MASTER__auth__upstream__preset", "[if(variables('gatewayMode'), parameters('authUpstreamPreset'), '')]"),
+            ("MASTER__auth__upstream__issuer", "[if(variables('gatewayMode'), parameters('authUpstreamIssuer'), '')]"),
+            ("MASTER__auth__upstream__client_id", "[if(variables('gatewayMode'), parameters('authUpstreamClientId'), '')]"),
+            ("MASTER__auth__upstream__client_secret", "[if(variables('gatewayMode'), format('kv:{0}', parameters('upstreamClientSecretName')), '')]"),
+            ("MASTER__auth__signing_key", "[if(variables('gatewayMode'), format('kv:{0}', parameters('signingKeySecretName')), '')]"),
+        })
+        {
+            Assert.True(settings.TryGetValue(name, out var actual), $"app setting {name} is missing");
+            Assert.Equal(expected, actual);
+        }
+        var variables = template.Module("functionapp")["properties"]!["template"]!["variables"]!;
+        Assert.Equal("[equals(parameters('authMode'), 'jwt')]", (string?)variables["jwtMode"]);
+        Assert.Equal("[equals(parameters('authMode'), 'gateway')]", (string?)variables["gatewayMode"]);
+        Assert.Equal("[and(variables('jwtMode'), not(empty(parameters('authBrowserLoginClientId'))))]", (string?)variables["browserLogin"]);
+
+        // main.bicep hands every auth parameter to the module unchanged.
+        var passed = template.Module("functionapp")["properties"]!["parameters"]!;
+        foreach (var name in new[]
+        {
+            "authMode", "baseUrl", "authJwtIssuer", "authJwtAudience", "authBrowserLoginClientId", "browserLoginClientSecretName",
+            "authUpstreamPreset", "authUpstreamIssuer", "authUpstreamClientId", "upstreamClientSecretName", "signingKeySecretName",
+        })
+        {
+            Assert.Equal($"[parameters('{name}')]", (string?)passed[name]?["value"]);
+        }
+        var mainParameters = template.Root["parameters"]!;
+        Assert.Equal("upstream-client-secret", (string?)mainParameters["upstreamClientSecretName"]!["defaultValue"]);
+        Assert.Equal("auth-signing-key", (string?)mainParameters["signingKeySecretName"]!["defaultValue"]);
+        Assert.Equal("token-enc-key", (string?)mainParameters["tokenEncKeySecretName"]!["defaultValue"]);
+    }
+
+    [Fact]
+    public async Task FunctionApp_BaseUrl_DefaultsToTheAppsOwnHttpsUrl()
+    {
+        var template = await CompileMainAsync();
+        var settings = AppSettings(template).ToDictionary(s => s.Name, s => s.Value);
+        var module = template.Module("functionapp")["properties"]!["template"]!;
+
+        Assert.Equal("[variables('effectiveBaseUrl')]", settings["MASTER_BASE_URL"]);
+        Assert.Equal("[if(empty(parameters('baseUrl')), format('https://{0}.azurewebsites.net', parameters('appName')), parameters('baseUrl'))]",
+            (string?)module["variables"]!["effectiveBaseUrl"]);
+        Assert.Equal("", (string?)template.Root["parameters"]!["baseUrl"]!["defaultValue"]);
+        // The site's default host name is <appName>.azurewebsites.net only without a unique-hostname scope.
+        Assert.Null(Site(template)["properties"]!["autoGeneratedDomainNameLabelScope"]);
+        Assert.Equal("[variables('effectiveBaseUrl')]", (string?)module["outputs"]!["baseUrl"]!["value"]);
+        Assert.Contains("'functionapp'", template.Root["outputs"]!["baseUrl"]!["value"]!.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ParameterFiles_TakeTheAuthSettings_FromTheEnvironment()
+    {
+        var outFile = Path.Combine(Directory.CreateTempSubdirectory("bicepparam-").FullName, "parameters.json");
+        var unset = await RunBicepAsync(new Dictionary<string, string?>(), "build-params", "infra/production.bicepparam", "--outfile", outFile);
+        Assert.True(unset.ExitCode == 0, unset.Output);
+        var defaults = JsonNode.Parse(await File.ReadAllTextAsync(outFile))!["parameters"]!;
+        Assert.Equal("jwt", (string?)defaults["authMode"]!["value"]);
+        Assert.Equal("", (string?)defaults["baseUrl"]!["value"]);
+
+        var set = await RunBicepAsync(new Dictionary<string, string?>
+        {
+            ["AUTH_MODE"] = "gateway",
+            ["AZURE_BASE_URL"] = "https://mcp.example.com",
+            ["AUTH_UPSTREAM_ISSUER"] = "https://login.example.com",
+            ["AUTH_UPSTREAM_CLIENT_ID"] = "master-mcp",
+        }, "build-params", "infra/production.bicepparam", "--outfile", outFile);
+        Assert.True(set.ExitCode == 0, set.Output);
+        var parameters = JsonNode.Parse(await File.ReadAllTextAsync(outFile))!["parameters"]!;
+        Assert.Equal("gateway", (string?)parameters["authMode"]!["value"]);
+        Assert.Equal("https://mcp.example.com", (string?)parameters["baseUrl"]!["value"]);
+        Assert.Equal("https://login.example.com", (string?)parameters["authUpstreamIssuer"]!["value"]);
+        Assert.Equal("master-mcp", (string?)parameters["authUpstreamClientId"]!["value"]);
     }
 
     [Fact]
@@ -181,11 +277,26 @@ public sealed class BicepTests
     }
 
     private static Task<ProcessResult> RunBicepAsync(params string[] arguments) =>
-        ProcessRunner.RunAsync(Repo.Bicep, arguments, environment: new Dictionary<string, string?>
+        RunBicepAsync(new Dictionary<string, string?>(), arguments);
+
+    // The parameter files read AUTH_*, AZURE_BASE_URL, APP_VERSION and DEPLOYER_PRINCIPAL_ID: unset unless given.
+    private static Task<ProcessResult> RunBicepAsync(Dictionary<string, string?> environment, params string[] arguments)
+    {
+        var full = new Dictionary<string, string?>
         {
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
             ["BICEP_TELEMETRY_ENABLED"] = "false",
-        }, timeout: TimeSpan.FromSeconds(90));
+        };
+        foreach (var name in new[] { "AUTH_MODE", "AZURE_BASE_URL", "AUTH_JWT_ISSUER", "AUTH_JWT_AUDIENCE", "AUTH_BROWSER_LOGIN_CLIENT_ID", "AUTH_UPSTREAM_PRESET", "AUTH_UPSTREAM_ISSUER", "AUTH_UPSTREAM_CLIENT_ID" })
+        {
+            full[name] = null;
+        }
+        foreach (var (key, value) in environment)
+        {
+            full[key] = value;
+        }
+        return ProcessRunner.RunAsync(Repo.Bicep, arguments, environment: full, timeout: TimeSpan.FromSeconds(90));
+    }
 
     private static void AssertClean(ProcessResult result, string what)
     {

@@ -62,6 +62,72 @@ public sealed class KoyebScriptTests : IDisposable
         Assert.False(File.Exists(log));
     }
 
+    [Fact]
+    public async Task GatewayMode_PassesUpstreamSettings_AndItsSecretsAsKoyebSecrets()
+    {
+        var log = Path.Combine(_bin.FullName, "calls.log");
+        var result = await RunScriptAsync(log, true, true, new()
+        {
+            ["AUTH_MODE"] = "gateway",
+            ["AUTH_JWT_ISSUER"] = null,
+            ["AUTH_UPSTREAM_ISSUER"] = "https://idp.example.com",
+            ["AUTH_UPSTREAM_CLIENT_ID"] = "master-mcp",
+        });
+        Assert.True(result.ExitCode == 0, result.Output);
+        var update = (await File.ReadAllLinesAsync(log)).Select(l => l.Split('\x1f')).Single(c => c[1] == "update");
+        AssertFlag(update, "--env", "MASTER__auth__mode=gateway");
+        AssertFlag(update, "--env", "MASTER__auth__upstream__preset=oidc");
+        AssertFlag(update, "--env", "MASTER__auth__upstream__issuer=https://idp.example.com");
+        AssertFlag(update, "--env", "MASTER__auth__upstream__client_id=master-mcp");
+        AssertFlag(update, "--env", "MASTER__auth__upstream__client_secret={{secret.master-upstream-client-secret}}");
+        AssertFlag(update, "--env", "MASTER__auth__signing_key={{secret.master-auth-signing-key}}");
+        AssertFlag(update, "--env", "TOKEN_ENC_KEY={{secret.master-token-enc-key}}");
+        Assert.DoesNotContain(update, a => a.StartsWith("MASTER__auth__jwt__", StringComparison.Ordinal));
+        AssertSecretsAreReferences(update);
+    }
+
+    [Fact]
+    public async Task JwtMode_WithBrowserLogin_TakesItsClientSecretFromAKoyebSecret()
+    {
+        var log = Path.Combine(_bin.FullName, "calls.log");
+        var result = await RunScriptAsync(log, true, true, new() { ["AUTH_BROWSER_LOGIN_CLIENT_ID"] = "browser", ["AUTH_JWT_AUDIENCE"] = "api://master" });
+        Assert.True(result.ExitCode == 0, result.Output);
+        var update = (await File.ReadAllLinesAsync(log)).Select(l => l.Split('\x1f')).Single(c => c[1] == "update");
+        AssertFlag(update, "--env", "MASTER__auth__jwt__audience=api://master");
+        AssertFlag(update, "--env", "MASTER__auth__browser_login__client_id=browser");
+        AssertFlag(update, "--env", "MASTER__auth__browser_login__client_secret={{secret.master-browser-login-client-secret}}");
+        Assert.DoesNotContain(update, a => a.StartsWith("MASTER__auth__upstream__", StringComparison.Ordinal) || a.StartsWith("MASTER__auth__signing_key", StringComparison.Ordinal));
+    }
+
+    public static TheoryData<string, string?> RefusedSettings() => new()
+    {
+        { "AUTH_MODE", "none" },
+        { "AUTH_JWT_ISSUER", null },
+        { "BASE_URL", "http://mcp.example.com" },
+        { "BASE_URL", "https://mcp.example.com/mcp" },
+        { "KOYEB_SECRET_ENV", "AzureWebJobsStorage=master-azurewebjobsstorage" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RefusedSettings))]
+    public async Task SettingsThatWouldStopTheGateway_AreRefused_BeforeAnyCall(string name, string? value)
+    {
+        var log = Path.Combine(_bin.FullName, "calls.log");
+        var result = await RunScriptAsync(log, true, true, new() { [name] = value });
+        Assert.True(result.ExitCode == 64, result.Output);
+        Assert.False(File.Exists(log));
+    }
+
+    [Fact]
+    public async Task MissingBaseUrl_IsRefused_BeforeAnyCall()
+    {
+        var log = Path.Combine(_bin.FullName, "calls.log");
+        var result = await RunScriptAsync(log, true, true, new() { ["BASE_URL"] = null });
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("BASE_URL is required", result.StdErr, StringComparison.Ordinal);
+        Assert.False(File.Exists(log));
+    }
+
     private static void AssertDesiredState(string[] call)
     {
         AssertFlag(call, "--docker", Image);
@@ -75,11 +141,32 @@ public sealed class KoyebScriptTests : IDisposable
         AssertFlag(call, "--regions", "fra");
         AssertFlag(call, "--env", "PORT=8080");
         AssertFlag(call, "--env", "APP_VERSION=1.2.3");
+        AssertFlag(call, "--env", "MASTER_LOG_LEVEL=debug");
+        AssertFlag(call, "--env", "MASTER_BASE_URL=https://mcp.example.com");
         AssertFlag(call, "--env", "MASTER__auth__mode=jwt");
+        AssertFlag(call, "--env", "MASTER__auth__jwt__issuer=https://login.example.com/tenant");
         AssertFlag(call, "--env", "TOKEN_ENC_KEY={{secret.master-token-enc-key}}");
         AssertFlag(call, "--env", "MASTER__security__origin_secret={{secret.master-origin-secret}}");
         AssertFlag(call, "--env", "AzureWebJobsStorage={{secret.master-azurewebjobsstorage}}");
         Assert.Contains("--wait", call);
+        AssertSecretsAreReferences(call);
+    }
+
+    /// <summary>Every variable that carries a secret takes its value from a Koyeb secret, never inline.</summary>
+    private static void AssertSecretsAreReferences(string[] call)
+    {
+        for (var i = 0; i < call.Length - 1; i++)
+        {
+            if (call[i] != "--env")
+            {
+                continue;
+            }
+            var name = call[i + 1].Split('=')[0];
+            if (name is "TOKEN_ENC_KEY" or "AzureWebJobsStorage" || name.EndsWith("_secret", StringComparison.Ordinal) || name.EndsWith("signing_key", StringComparison.Ordinal))
+            {
+                Assert.Matches(@"^[A-Za-z_]+=\{\{secret\.[a-z0-9-]+\}\}$", call[i + 1]);
+            }
+        }
     }
 
     private static void AssertFlag(string[] call, string flag, string value)
@@ -114,7 +201,9 @@ public sealed class KoyebScriptTests : IDisposable
             ["KOYEB_SERVICE"] = "gateway",
             ["IMAGE"] = Image,
             ["APP_VERSION"] = "1.2.3",
-            ["KOYEB_ENV"] = "MASTER__auth__mode=jwt\n",
+            ["KOYEB_ENV"] = "MASTER_LOG_LEVEL=debug\n",
+            ["BASE_URL"] = "https://mcp.example.com/",
+            ["AUTH_JWT_ISSUER"] = "https://login.example.com/tenant",
         };
         foreach (var (key, value) in extra)
         {

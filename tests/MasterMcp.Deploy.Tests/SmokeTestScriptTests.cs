@@ -19,6 +19,16 @@ public sealed class SmokeTestScriptTests
         var result = await RunAsync(gateway.Url, "s3cret");
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Contains("ok: POST /mcp -> 401", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("resource and authorization_servers present", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Fails_WhenTheResourceMetadataIsMissing()
+    {
+        await using var gateway = await FakeGateway.StartAsync(challenge: true, requiredSecret: null, serveMetadata: false);
+        var result = await RunAsync(gateway.Url, null);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("expected 200", result.StdErr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -38,7 +48,7 @@ public sealed class SmokeTestScriptTests
         Assert.Equal(1, result.ExitCode);
     }
 
-    private static Task<ProcessResult> RunAsync(string url, string? originSecret) =>
+    internal static Task<ProcessResult> RunAsync(string url, string? originSecret) =>
         ProcessRunner.RunAsync(Repo.PathOf("deploy/scripts/smoke-test.sh"), [url], environment: new Dictionary<string, string?>
         {
             ["ORIGIN_SECRET"] = originSecret,
@@ -50,13 +60,20 @@ public sealed class SmokeTestScriptTests
     {
         public string Url { get; } = url;
 
-        public static async Task<FakeGateway> StartAsync(bool challenge, string? requiredSecret)
+        public static async Task<FakeGateway> StartAsync(bool challenge, string? requiredSecret, bool serveMetadata = true)
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Logging.ClearProviders();
             var app = builder.Build();
             app.MapGet("/health", () => Results.Json(new { ok = true }));
+            if (serveMetadata)
+            {
+                app.MapGet("/.well-known/oauth-protected-resource/mcp", (HttpContext context) =>
+                    requiredSecret is not null && context.Request.Headers["X-Origin-Secret"] != requiredSecret
+                        ? Results.StatusCode(StatusCodes.Status403Forbidden)
+                        : Results.Json(new { resource = $"http://{context.Request.Host}/mcp", authorization_servers = new[] { "https://login.example.com" } }));
+            }
             app.MapPost("/mcp", (HttpContext context) =>
             {
                 if (requiredSecret is not null && context.Request.Headers["X-Origin-Secret"] != requiredSecret)
@@ -67,7 +84,7 @@ public sealed class SmokeTestScriptTests
                 {
                     return Results.Json(new { jsonrpc = "2.0", id = 1, result = new { } });
                 }
-                context.Response.Headers.WWWAuthenticate = "Bearer resource_metadata=\"http://127.0.0.1/.well-known/oauth-protected-resource/mcp\"";
+                context.Response.Headers.WWWAuthenticate = $"Bearer resource_metadata=\"http://{context.Request.Host}/.well-known/oauth-protected-resource/mcp\", scope=\"mcp\"";
                 return Results.StatusCode(StatusCodes.Status401Unauthorized);
             });
             await app.StartAsync();

@@ -71,4 +71,27 @@ public sealed class WorkflowTests
         Assert.Contains("run: deploy/koyeb/deploy.sh", steps, StringComparison.Ordinal);
         Assert.True(steps.Split("deploy/scripts/smoke-test.sh").Length - 1 >= 3, "Each deployment (Azure, Worker, Koyeb) is smoke-tested");
     }
+
+    [Fact]
+    public void DeployEnvironment_GivesTheParameterFilesAndKoyebScript_EveryInputTheyRead()
+    {
+        var steps = Repo.ReadText(".github/workflows/deploy-environment.yml");
+        // Every environment variable a .bicepparam file reads is set for the job (APP_VERSION included).
+        foreach (var file in Directory.EnumerateFiles(Repo.PathOf("infra"), "*.bicepparam"))
+        {
+            foreach (System.Text.RegularExpressions.Match read in System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(file), @"readEnvironmentVariable\('([A-Z_]+)'"))
+            {
+                var name = read.Groups[1].Value;
+                if (name == "DEPLOYER_PRINCIPAL_ID")
+                {
+                    continue; // only for people deploying by hand
+                }
+                Assert.True(steps.Contains($"      {name}: ", StringComparison.Ordinal), $"{Path.GetFileName(file)} reads {name}, which deploy-environment.yml does not set");
+            }
+        }
+        // The Koyeb rollout gets its base URL (deploy.sh refuses to run without it).
+        var koyeb = steps[steps.IndexOf("name: Roll out to Koyeb", StringComparison.Ordinal)..];
+        Assert.Contains("BASE_URL: ${{ vars.KOYEB_BASE_URL || vars.KOYEB_URL }}", koyeb, StringComparison.Ordinal);
+        Assert.Contains("AUTH_MODE: ${{ vars.AUTH_MODE || 'jwt' }}", steps, StringComparison.Ordinal);
+    }
 }
