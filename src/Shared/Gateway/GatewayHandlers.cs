@@ -52,7 +52,8 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         var definition = Owner(tool.BackendId);
         var result = await OnBackendAsync(definition, context.Server, request.Meta, (client, meta, id) => Send<CallToolRequestParams, CallToolResult>(client, RequestMethods.ToolsCall,
             new CallToolRequestParams { Name = tool.OriginalName, Arguments = request.Arguments, Meta = meta }, id, cancellationToken), cancellationToken);
-        return ProtocolJson.RewriteUris(result, definition.Prefix);
+        // Rewriting goes through JSON; most results hold no resource references, so skip it for them (the hot path).
+        return HasResourceReferences(result.Content) ? ProtocolJson.RewriteUris(result, definition.Prefix) : result;
     }
 
     public async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> context, CancellationToken cancellationToken)
@@ -63,7 +64,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         var definition = Owner(prompt.BackendId);
         var result = await OnBackendAsync(definition, context.Server, request.Meta, (client, meta, id) => Send<GetPromptRequestParams, GetPromptResult>(client, RequestMethods.PromptsGet,
             new GetPromptRequestParams { Name = prompt.OriginalName, Arguments = request.Arguments, Meta = meta }, id, cancellationToken), cancellationToken);
-        return ProtocolJson.RewriteUris(result, definition.Prefix);
+        return result.Messages.Any(m => HasResourceReferences([m.Content])) ? ProtocolJson.RewriteUris(result, definition.Prefix) : result;
     }
 
     public async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> context, CancellationToken cancellationToken)
@@ -175,6 +176,9 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         }));
         return new EmptyResult();
     }
+
+    private static bool HasResourceReferences(IEnumerable<ContentBlock>? content) =>
+        content?.Any(c => c is ResourceLinkBlock or EmbeddedResourceBlock) == true;
 
     private BackendDefinition Owner(string backendId) =>
         registry.Find(backendId) ?? throw new McpProtocolException($"Backend '{backendId}' was removed from the configuration", McpErrorCode.InternalError);
