@@ -33,16 +33,30 @@ public sealed class FidelityTools
     public static long CancelledAtTime(string tag) => CancelledAt.TryGetValue(tag, out var at) ? at : -1;
 
     [McpServerTool(Name = "ask"), Description("Asks the client (form elicitation) for an 'answer' string and returns what came back.")]
-    public static async Task<string> Ask(McpServer server, string question, CancellationToken cancellationToken)
+    public static async Task<string> Ask(McpServer server, RequestContext<CallToolRequestParams> context, string question, CancellationToken cancellationToken)
     {
-        var result = await server.ElicitAsync(new ElicitRequestParams
+        var request = new ElicitRequestParams
         {
             Message = question,
             RequestedSchema = new ElicitRequestParams.RequestSchema
             {
                 Properties = new Dictionary<string, ElicitRequestParams.PrimitiveSchemaDefinition> { ["answer"] = new ElicitRequestParams.StringSchema() },
             },
-        }, cancellationToken);
+        };
+        ElicitResult result;
+        if (server.IsMrtrSupported)
+        {
+            // 2026-07-28: multi round-trip. Ask with an input-required result; the retry carries the answer.
+            if (context.Params?.InputResponses?.TryGetValue("answer", out var response) != true)
+            {
+                throw new InputRequiredException(new Dictionary<string, InputRequest> { ["answer"] = InputRequest.ForElicitation(request) }, requestState: null);
+            }
+            result = response!.Deserialize(InputResponse.ElicitResultJsonTypeInfo)!;
+        }
+        else
+        {
+            result = await server.ElicitAsync(request, cancellationToken);
+        }
         var answer = result.Content is { } content && content.TryGetValue("answer", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
         return $"{result.Action}:{answer}";
     }

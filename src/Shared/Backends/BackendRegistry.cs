@@ -19,6 +19,7 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     public const string SharedOwner = "shared";
 
     private readonly BackendConnector _connector;
+    private readonly MrtrBridge _bridge;
     private readonly ProgressRelay _progress;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
@@ -32,8 +33,9 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     private readonly Lock _gate = new();
     private IReadOnlyDictionary<string, BackendDefinition> _definitions;
 
-    public BackendRegistry(GatewayConfigMonitor config, BackendConnector connector, ProgressRelay progress, TimeProvider time, ILoggerFactory loggerFactory)
+    public BackendRegistry(GatewayConfigMonitor config, BackendConnector connector, ProgressRelay progress, MrtrBridge bridge, TimeProvider time, ILoggerFactory loggerFactory)
     {
+        _bridge = bridge;
         _config = config;
         _connector = connector;
         _progress = progress;
@@ -265,7 +267,7 @@ public sealed partial class BackendRegistry : IAsyncDisposable
                 ],
             },
         };
-        BackendRelay.Configure(options, definition, _progress, link, capabilities);
+        BackendRelay.Configure(options, definition, _progress, _bridge, link, capabilities);
         return options;
     }
 

@@ -15,7 +15,7 @@ namespace MasterMcp.Backends;
 /// </summary>
 internal static class BackendRelay
 {
-    public static void Configure(McpClientOptions options, BackendDefinition definition, ProgressRelay progress, DownstreamLink? link, ClientCapabilities? capabilities)
+    public static void Configure(McpClientOptions options, BackendDefinition definition, ProgressRelay progress, MrtrBridge bridge, DownstreamLink? link, ClientCapabilities? capabilities)
     {
         var notifications = options.Handlers.NotificationHandlers?.ToList() ?? [];
         notifications.Add(new(NotificationMethods.ProgressNotification, (n, ct) => progress.ForwardAsync(n.Params, ct)));
@@ -33,15 +33,33 @@ internal static class BackendRelay
         var handlers = options.Handlers;
         if (capabilities?.Sampling is not null)
         {
-            handlers.SamplingHandler = (request, _, ct) => Target(link, definition).SampleAsync(request!, ct);
+            handlers.SamplingHandler = async (request, _, ct) =>
+            {
+                var target = Target(link, definition);
+                return bridge.TryAsk(target, InputRequest.ForSampling(request!), ct) is { } bridged
+                    ? (await bridged).Deserialize(InputResponse.CreateMessageResultJsonTypeInfo)!
+                    : await target.SampleAsync(request!, ct);
+            };
         }
         if (capabilities?.Elicitation is not null)
         {
-            handlers.ElicitationHandler = (request, ct) => Target(link, definition).ElicitAsync(request!, ct);
+            handlers.ElicitationHandler = async (request, ct) =>
+            {
+                var target = Target(link, definition);
+                return bridge.TryAsk(target, InputRequest.ForElicitation(request!), ct) is { } bridged
+                    ? (await bridged).Deserialize(InputResponse.ElicitResultJsonTypeInfo)!
+                    : await target.ElicitAsync(request!, ct);
+            };
         }
         if (capabilities?.Roots is not null)
         {
-            handlers.RootsHandler = (request, ct) => Target(link, definition).RequestRootsAsync(request ?? new ListRootsRequestParams(), ct);
+            handlers.RootsHandler = async (request, ct) =>
+            {
+                var target = Target(link, definition);
+                return bridge.TryAsk(target, InputRequest.ForRootsList(request ?? new ListRootsRequestParams()), ct) is { } bridged
+                    ? (await bridged).Deserialize(InputResponse.ListRootsResultJsonTypeInfo)!
+                    : await target.RequestRootsAsync(request ?? new ListRootsRequestParams(), ct);
+            };
         }
         notifications.Add(new(NotificationMethods.LoggingMessageNotification, (n, ct) => Notify(link, n.Method, n.Params, ct)));
         notifications.Add(new(NotificationMethods.ElicitationCompleteNotification, (n, ct) => Notify(link, n.Method, n.Params, ct)));

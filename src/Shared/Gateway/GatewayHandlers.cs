@@ -12,7 +12,7 @@ namespace MasterMcp.Gateway;
 /// that owns the public name, under its original name. Backend errors keep their JSON-RPC code, message and data; a tool
 /// error stays a tool result.
 /// </summary>
-public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry registry, BackendRequestTracker tracker, ProgressRelay progress, ILogger<GatewayHandlers> logger)
+public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry registry, BackendRequestTracker tracker, ProgressRelay progress, MrtrBridge bridge, ILogger<GatewayHandlers> logger)
 {
     private long _nextRequestId;
 
@@ -47,11 +47,19 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     public async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("tools/call needs params", McpErrorCode.InvalidParams);
+        // A 2026-07-28 client's retry of a bridged call: its answers go to the waiting backend request.
+        if (bridge.TryResume<CallToolResult>(request.RequestState, request.InputResponses, cancellationToken, out var resumed))
+        {
+            return await resumed;
+        }
         var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
         var tool = snapshot.FindTool(request.Name) ?? throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
         var definition = Owner(tool.BackendId);
-        var result = await OnBackendAsync(definition, context.Server, request.Meta, (client, meta, id) => Send<CallToolRequestParams, CallToolResult>(client, RequestMethods.ToolsCall,
-            new CallToolRequestParams { Name = tool.OriginalName, Arguments = request.Arguments, Meta = meta }, id, cancellationToken), cancellationToken);
+        Task<CallToolResult> Call(CancellationToken token) => OnBackendAsync(definition, context.Server, request.Meta, (client, meta, id) => Send<CallToolRequestParams, CallToolResult>(client, RequestMethods.ToolsCall,
+            new CallToolRequestParams { Name = tool.OriginalName, Arguments = request.Arguments, Meta = meta }, id, token), token);
+        var result = MrtrBridge.Applies(context.Server)
+            ? await bridge.StartAsync(context.Server, Call, cancellationToken)
+            : await Call(cancellationToken);
         // Rewriting goes through JSON; most results hold no resource references, so skip it for them (the hot path).
         return HasResourceReferences(result.Content) ? ProtocolJson.RewriteUris(result, definition.Prefix) : result;
     }

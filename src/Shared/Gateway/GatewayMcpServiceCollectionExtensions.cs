@@ -16,6 +16,7 @@ public static class GatewayMcpServiceCollectionExtensions
     {
         services.AddHttpClient(BackendConnector.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan);
         services.AddSingleton<BackendConnector>();
+        services.AddSingleton<MrtrBridge>();
         services.AddSingleton<BackendRegistry>();
         services.AddSingleton<BackendRequestTracker>();
         services.AddSingleton<ProgressRelay>();
