@@ -228,6 +228,56 @@ public sealed class RelayTests(RelayFixture fixture) : IClassFixture<RelayFixtur
         Assert.Equal(0, capabilities["backend_requests"]!["pending"]!.GetValue<long>());
     }
 
+    [Fact]
+    public async Task DroppedRequest_OfAStatelessClient_CancelsTheBackendRequest()
+    {
+        var tracker = fixture.Gateway.Services.GetRequiredService<BackendRequestTracker>();
+        var tag = Guid.NewGuid().ToString("N");
+        var body = new JsonObject
+        {
+            ["jsonrpc"] = "2.0",
+            ["id"] = "drop-" + tag,
+            ["method"] = "tools/call",
+            ["params"] = new JsonObject
+            {
+                ["name"] = "sample__wait_for_cancel",
+                ["arguments"] = new JsonObject { ["tag"] = tag },
+                ["_meta"] = new JsonObject
+                {
+                    ["io.modelcontextprotocol/protocolVersion"] = "2026-07-28",
+                    ["io.modelcontextprotocol/clientInfo"] = new JsonObject { ["name"] = "dropper", ["version"] = "1" },
+                    ["io.modelcontextprotocol/clientCapabilities"] = new JsonObject(),
+                },
+            },
+        }.ToJsonString();
+        using (var http = new HttpClient())
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, fixture.Gateway.McpUrl) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+            request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+            request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
+            request.Headers.Add("Mcp-Method", "tools/call");
+            request.Headers.Add("Mcp-Name", "sample__wait_for_cancel");
+            using var cts = new CancellationTokenSource();
+            var sent = http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+            await Eventually(() => tracker.Pending >= 1);
+            await Task.Delay(200);
+            // The client goes away without a word: the connection is simply dropped.
+            await cts.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sent);
+        }
+        var droppedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await using var client = await fixture.Gateway.ConnectAsync(SessionClient());
+        long seenAt = -1;
+        await Eventually(async () =>
+        {
+            var answer = await client.CallToolAsync("sample__cancelled_at", new Dictionary<string, object?> { ["tag"] = tag });
+            seenAt = long.Parse(AggregationTests.Text(answer), System.Globalization.CultureInfo.InvariantCulture);
+            return seenAt > 0;
+        });
+        Assert.InRange(seenAt - droppedAt, -1000, 1000);
+        await Eventually(() => tracker.Pending == 0);
+    }
+
     [Theory]
     [InlineData("sample")]
     [InlineData("sampleshared")]
