@@ -22,12 +22,20 @@ public sealed partial class Catalog
     private CatalogSnapshot? _snapshot;
     private long _version;
 
-    public Catalog(BackendRegistry registry, TimeProvider time, ILogger<Catalog> logger)
+    private readonly Credentials.UserBackendAccess _access;
+
+    public Catalog(BackendRegistry registry, Credentials.UserBackendAccess access, TimeProvider time, ILogger<Catalog> logger)
     {
         _registry = registry;
+        _access = access;
         _time = time;
         _logger = logger;
         registry.ListChanged += (backendId, _) => Invalidate(backendId);
+        access.UserChanged += (userKey, backendId) =>
+        {
+            InvalidateUser(backendId, userKey);
+            Interlocked.Increment(ref _version);
+        };
     }
 
     /// <summary>Raised after the catalog was invalidated because something changed (clients should get list_changed).</summary>
@@ -44,6 +52,7 @@ public sealed partial class Catalog
         {
             _listings.TryRemove(backendId, out _);
         }
+        InvalidateUser(backendId, null);
         Interlocked.Increment(ref _version);
         Volatile.Write(ref _snapshot, null);
         Changed?.Invoke();
@@ -57,7 +66,7 @@ public sealed partial class Catalog
             return cached;
         }
         var version = Interlocked.Read(ref _version);
-        var definitions = _registry.Definitions;
+        var definitions = SharedDefinitions();
         var listings = await Task.WhenAll(definitions.Select(d => ListingAsync(d, cancellationToken)));
         var snapshot = Build(definitions, listings);
         if (Interlocked.Read(ref _version) == version)
@@ -77,8 +86,11 @@ public sealed partial class Catalog
                 return true;
             }
         }
-        return snapshot.Backends.Count != _registry.Definitions.Count;
+        return snapshot.Backends.Count != SharedDefinitions().Count;
     }
+
+    /// <summary>Backends listed once for everyone; those with per-user credentials are listed per user (Catalog.PerUser.cs).</summary>
+    private List<BackendDefinition> SharedDefinitions() => [.. _registry.Definitions.Where(d => !d.UsesUserCredentials)];
 
     private async Task<BackendListing> ListingAsync(BackendDefinition definition, CancellationToken cancellationToken)
     {

@@ -1,4 +1,6 @@
+using MasterMcp.Auth;
 using MasterMcp.Backends;
+using MasterMcp.Credentials;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -12,54 +14,69 @@ namespace MasterMcp.Gateway;
 /// that owns the public name, under its original name. Backend errors keep their JSON-RPC code, message and data; a tool
 /// error stays a tool result.
 /// </summary>
-public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry registry, ILogger<GatewayHandlers> logger)
+public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry registry, UserBackendAccess userAccess, ILogger<GatewayHandlers> logger)
 {
     public async ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         return new ListToolsResult { Tools = [.. snapshot.Tools.Select(t => t.Tool)] };
     }
 
     public async ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         return new ListPromptsResult { Prompts = [.. snapshot.Prompts.Select(p => p.Prompt)] };
     }
 
     public async ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         return new ListResourcesResult { Resources = [.. snapshot.Resources.Select(r => r.Resource)] };
     }
 
     public async ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         return new ListResourceTemplatesResult { ResourceTemplates = [.. snapshot.Templates.Select(t => t.Template)] };
     }
 
     public async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("tools/call needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(cancellationToken);
-        var tool = snapshot.FindTool(request.Name) ?? throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
-        var definition = Owner(tool.BackendId);
-        var result = await OnBackendAsync(definition, context.Server, client => client.CallToolAsync(
-            new CallToolRequestParams { Name = tool.OriginalName, Arguments = request.Arguments, Meta = request.Meta }, cancellationToken).AsTask(), cancellationToken);
-        return ProtocolJson.RewriteUris(result, definition.Prefix);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
+        var tool = snapshot.FindTool(request.Name);
+        try
+        {
+            if (tool is null)
+            {
+                // A name of a per-user backend the user has not connected yet is not listed: lead them to connect.
+                var unconnected = catalog.FindUserBackendByPrefix(request.Name) ?? throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
+                await OnBackendAsync(unconnected, context, _ => Task.FromResult(true), cancellationToken);
+                throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
+            }
+            var definition = Owner(tool.BackendId);
+            var result = await OnBackendAsync(definition, context, client => client.CallToolAsync(
+                new CallToolRequestParams { Name = tool.OriginalName, Arguments = request.Arguments, Meta = request.Meta }, cancellationToken).AsTask(), cancellationToken);
+            return ProtocolJson.RewriteUris(result, definition.Prefix);
+        }
+        catch (ConnectLinkException ex)
+        {
+            // Clients without URL elicitation get the link as a tool error they can show.
+            return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = ex.Message }] };
+        }
     }
 
     public async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("prompts/get needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         var prompt = snapshot.FindPrompt(request.Name) ?? throw new McpProtocolException($"Unknown prompt: '{request.Name}'", McpErrorCode.InvalidParams);
         var definition = Owner(prompt.BackendId);
-        var result = await OnBackendAsync(definition, context.Server, client => client.GetPromptAsync(
+        var result = await OnBackendAsync(definition, context, client => client.GetPromptAsync(
             new GetPromptRequestParams { Name = prompt.OriginalName, Arguments = request.Arguments, Meta = request.Meta }, cancellationToken).AsTask(), cancellationToken);
         return ProtocolJson.RewriteUris(result, definition.Prefix);
     }
@@ -67,10 +84,10 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     public async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("resources/read needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         var (definition, originalUri) = ResolveUri(snapshot, request.Uri)
             ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
-        var result = await OnBackendAsync(definition, context.Server, client => client.ReadResourceAsync(
+        var result = await OnBackendAsync(definition, context, client => client.ReadResourceAsync(
             new ReadResourceRequestParams { Uri = originalUri, Meta = request.Meta }, cancellationToken).AsTask(), cancellationToken);
         if (definition.Prefix.Length == 0)
         {
@@ -93,7 +110,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     public async ValueTask<CompleteResult> CompleteAsync(RequestContext<CompleteRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("completion/complete needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         BackendDefinition definition;
         Reference reference;
         switch (request.Ref)
@@ -120,16 +137,16 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
             default:
                 throw new McpProtocolException($"Unknown completion reference type: '{request.Ref?.Type}'", McpErrorCode.InvalidParams);
         }
-        return await OnBackendAsync(definition, context.Server, client => client.CompleteAsync(
+        return await OnBackendAsync(definition, context, client => client.CompleteAsync(
             new CompleteRequestParams { Ref = reference, Argument = request.Argument, Context = request.Context, Meta = request.Meta }, cancellationToken).AsTask(), cancellationToken);
     }
 
     public async ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("resources/subscribe needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         var (definition, originalUri) = ResolveUri(snapshot, request.Uri) ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
-        await OnBackendAsync(definition, context.Server, async client =>
+        await OnBackendAsync(definition, context, async client =>
         {
             await client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = originalUri, Meta = request.Meta }, cancellationToken);
             return true;
@@ -140,9 +157,9 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     public async ValueTask<EmptyResult> UnsubscribeAsync(RequestContext<UnsubscribeRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("resources/unsubscribe needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         var (definition, originalUri) = ResolveUri(snapshot, request.Uri) ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
-        await OnBackendAsync(definition, context.Server, async client =>
+        await OnBackendAsync(definition, context, async client =>
         {
             await client.UnsubscribeFromResourceAsync(new UnsubscribeRequestParams { Uri = originalUri, Meta = request.Meta }, cancellationToken);
             return true;
@@ -155,7 +172,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         var request = context.Params ?? throw new McpProtocolException("logging/setLevel needs params", McpErrorCode.InvalidParams);
         registry.Track(context.Server);
         // Only backends whose sessions belong to this client can deliver its log messages; tell each of them.
-        var targets = registry.Definitions.Where(d => d.SessionMode == BackendSessionMode.PerClient && context.Server.SessionId is not null);
+        var targets = registry.Definitions.Where(d => d.SessionMode == BackendSessionMode.PerClient && !d.UsesUserCredentials && context.Server.SessionId is not null);
         await Task.WhenAll(targets.Select(async d =>
         {
             try
@@ -204,15 +221,37 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         return unprefixed.Count == 1 ? (unprefixed[0], uri) : null;
     }
 
-    private async Task<T> OnBackendAsync<T>(BackendDefinition definition, McpServer server, Func<McpClient, Task<T>> call, CancellationToken cancellationToken)
+    private async Task<T> OnBackendAsync<TParams, T>(BackendDefinition definition, RequestContext<TParams> context, Func<McpClient, Task<T>> call, CancellationToken cancellationToken)
     {
-        var session = registry.For(definition, server);
+        if (!definition.UsesUserCredentials)
+        {
+            return await OnBackendAsync(definition, registry.For(definition, context.Server), call, cancellationToken);
+        }
+        // Per-user credentials: the user's own session; no usable token leads to the consent flow (URL elicitation).
+        var user = GatewayUser.FromPrincipal(context.User);
+        try
+        {
+            var session = await userAccess.SessionAsync(definition, context.Server, user, cancellationToken);
+            return await OnBackendAsync(definition, session, call, cancellationToken);
+        }
+        catch (Exception ex) when (user is not null && ConsentRequiredException.Find(ex) is { } consent)
+        {
+            throw await userAccess.ConsentRequiredAsync(definition, context.Server, user, consent.Reason, cancellationToken);
+        }
+        catch (BackendUnavailableException ex)
+        {
+            throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
+        }
+    }
+
+    private static async Task<T> OnBackendAsync<T>(BackendDefinition definition, BackendClient session, Func<McpClient, Task<T>> call, CancellationToken cancellationToken)
+    {
         McpClient client;
         try
         {
             client = await session.GetAsync(cancellationToken);
         }
-        catch (BackendUnavailableException ex)
+        catch (BackendUnavailableException ex) when (ConsentRequiredException.Find(ex) is null)
         {
             throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
         }
@@ -224,7 +263,8 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         {
             throw;
         }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or ObjectDisposedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when ((ex is IOException or HttpRequestException or ObjectDisposedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            && ConsentRequiredException.Find(ex) is null)
         {
             var reason = BackendClient.Describe(ex);
             await session.ResetAsync(reason);
