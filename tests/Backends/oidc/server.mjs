@@ -19,7 +19,7 @@
 //                   any http://127.0.0.1:<port>/oauth/callback; JWT access tokens for the requested resource
 // Every grant is printed as "GRANT <grant_type> <client>" (tests count refreshes), every refused one as "GRANT_ERROR ...".
 // Token exchange (RFC 8693) accepts a subject_token that is a JWT signed by the issuer named in --exchange-trust <jwks url>
-// and issues a token for the same subject with "act": {"sub": "<client>"} and "exchanged": true.
+// and issues a JWT access token of this issuer for the same subject and the requested resource.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
@@ -158,9 +158,7 @@ function registerTokenExchange(provider) {
     const client = ctx.oidc.client;
     const token = new provider.AccessToken({
       accountId: claims.sub, client, scope: 'mcp', resourceServer: { audience: resource, accessTokenFormat: 'jwt', accessTokenTTL: accessTtl, jwt: { sign: { alg: 'RS256' } }, scope: 'mcp' },
-      extra: { act: { sub: client.clientId }, exchanged: true },
     });
-    token.extra = { act: { sub: client.clientId }, exchanged: true };
     const value = await token.save();
     console.log(`GRANT ${grant} ${client.clientId}`);
     ctx.body = { access_token: value, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: accessTtl };

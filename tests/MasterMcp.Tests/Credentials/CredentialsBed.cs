@@ -42,10 +42,12 @@ public sealed class CredentialsBed : IAsyncDisposable
     public InProcessGateway A => Gateways[0];
 
     /// <summary>Starts the bed with <paramref name="instances"/> gateways (the first one's URL is the public URL).</summary>
-    public static async Task<CredentialsBed> StartAsync(AzuriteFixture azurite, int instances = 1, Func<CredentialsBed, JsonObject>? server = null, string[]? backendIdpArgs = null)
+    public static async Task<CredentialsBed> StartAsync(AzuriteFixture azurite, int instances = 1, Func<CredentialsBed, JsonObject>? server = null, Func<string, string[]>? backendIdpArgs = null)
     {
+        var ports = Enumerable.Range(0, instances).Select(_ => AuthTestKit.FreePort()).ToList();
+        var publicUrl = $"http://127.0.0.1:{ports[0]}";
         var idp = await OidcProviderProcess.StartAsync();
-        var backendIdp = await OidcProviderProcess.StartAsync(false, ["--backend", .. backendIdpArgs ?? []]);
+        var backendIdp = await OidcProviderProcess.StartAsync(false, ["--backend", .. backendIdpArgs?.Invoke(publicUrl) ?? []]);
         var prot = await TestServerProcess.StartAsync("SampleServer", "--name", "prot", "--require-token", backendIdp.Issuer, "--audience", Audience);
         var open = await TestServerProcess.StartAsync("SampleServer", "--name", "open");
         var bed = new CredentialsBed
@@ -65,8 +67,6 @@ public sealed class CredentialsBed : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(secretsDir, "backend"), BackendSecret);
         await File.WriteAllTextAsync(Path.Combine(secretsDir, "upstream"), UpstreamSecret);
         bed.SecretsDirectory = secretsDir;
-        var ports = Enumerable.Range(0, instances).Select(_ => AuthTestKit.FreePort()).ToList();
-        var publicUrl = $"http://127.0.0.1:{ports[0]}";
         var config = new JsonObject
         {
             ["hosting"] = new JsonObject { ["base_url"] = publicUrl },
