@@ -9,10 +9,15 @@ using ModelContextProtocol.Server;
 //   --stdio                     serve over stdio instead of HTTP
 //   --name <name>               server name, echoed in every tool result (default "sample")
 //   --long-names                add two tools with 100-character names that share their first 64 characters
+//   --require-token <issuer>    require a bearer JWT from that issuer (signature via its JWKS, issuer, lifetime, and
+//                               --audience <aud> when given); 401 with WWW-Authenticate + protected resource metadata
+//                               otherwise; the "whoami" tool echoes the token's sub (and act/exchanged claims)
 var name = ArgValue(args, "--name") ?? "sample";
 var stdio = args.Contains("--stdio");
 var legacySse = args.Contains("--legacy-sse");
 var longNames = args.Contains("--long-names");
+var requiredIssuer = ArgValue(args, "--require-token");
+var audience = ArgValue(args, "--audience");
 
 if (stdio)
 {
@@ -34,7 +39,22 @@ Configure(builder.Services.AddMcpServer(o => o.ServerInfo = new Implementation {
         o.EnableLegacySse = legacySse;
 #pragma warning restore MCP9004
     }));
+builder.Services.AddHttpContextAccessor();
 var app = builder.Build();
+if (requiredIssuer is not null)
+{
+    var validator = new SampleServer.BearerValidator(requiredIssuer, audience);
+    app.MapGet("/.well-known/oauth-protected-resource/mcp", (HttpContext c) => Results.Json(validator.Metadata(c)));
+    app.MapGet("/.well-known/oauth-protected-resource", (HttpContext c) => Results.Json(validator.Metadata(c)));
+    app.Use(async (context, next) =>
+    {
+        if (context.Request.Path.StartsWithSegments("/mcp") && !await validator.AuthenticateAsync(context))
+        {
+            return;
+        }
+        await next();
+    });
+}
 app.MapMcp("/mcp");
 app.MapGet("/health", () => Results.Ok(new { ok = true }));
 app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine("LISTENING " + app.Urls.First().Replace("://localhost:", "://127.0.0.1:", StringComparison.Ordinal)));
@@ -58,6 +78,10 @@ void Configure(IMcpServerBuilder mcp)
     if (longNames)
     {
         mcp.WithTools<LongNameTools>();
+    }
+    if (requiredIssuer is not null)
+    {
+        mcp.WithTools<IdentityTools>();
     }
     mcp.Services.AddSingleton(new ServerName(name));
 }
@@ -134,4 +158,15 @@ public sealed class SamplePrompts
 {
     [McpServerPrompt(Name = "greeting"), Description("A greeting for someone.")]
     public static string Greeting(ServerName server, [Description("Who to greet")] string name) => $"Hello {name}, from {server.Value}";
+}
+
+[McpServerToolType]
+public sealed class IdentityTools
+{
+    [McpServerTool(Name = "whoami"), Description("Says whose token the request carried.")]
+    public static string WhoAmI(ServerName server, IHttpContextAccessor http)
+    {
+        var user = http.HttpContext?.User;
+        return $"{server.Value}/whoami: sub={user?.FindFirst("sub")?.Value} exchanged={user?.FindFirst("exchanged")?.Value ?? "false"} act={user?.FindFirst("act")?.Value ?? "-"}";
+    }
 }

@@ -79,6 +79,14 @@ public sealed class HttpFunctions(GatewayPipeline pipeline)
     public Task<IActionResult> Session([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "auth/session")] HttpRequest request) =>
         RunAsync(request, GatewayRoutes.Session);
 
+    [Function("connect")]
+    public Task<IActionResult> Connect([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "connect")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.Connect);
+
+    [Function("connections")]
+    public Task<IActionResult> Connections([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", Route = "connections")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.Connections);
+
     private async Task<IActionResult> RunAsync(HttpRequest request, GatewayRoute route)
     {
         await pipeline.InvokeAsync(request.HttpContext, route);

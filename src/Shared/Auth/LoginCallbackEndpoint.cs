@@ -5,11 +5,11 @@ using Microsoft.Extensions.Logging;
 namespace MasterMcp.Auth;
 
 /// <summary>
-/// GET /oauth/callback: the identity provider sends the browser back here. The state is single-use and short-lived and
+/// GET /oauth/callback: the identity provider (or a backend's provider, see ConnectFlow) sends the browser back here. The state is single-use and short-lived and
 /// must come back to the browser that started the login; the provider's issuer and subject become the gateway user.
 /// </summary>
 public sealed partial class LoginCallbackEndpoint(AuthSettingsProvider settings, AuthStore store, BrowserSession browser, UpstreamLogin upstream,
-    AuthorizationServer server, ILogger<LoginCallbackEndpoint> logger) : IEndpointHandler
+    AuthorizationServer server, Credentials.ConnectFlow connections, ILogger<LoginCallbackEndpoint> logger) : IEndpointHandler
 {
     /// <inheritdoc />
     public async Task HandleAsync(HttpContext context)
@@ -17,6 +17,11 @@ public sealed partial class LoginCallbackEndpoint(AuthSettingsProvider settings,
         if (!settings.Current.Enabled)
         {
             throw new GatewayHttpException(StatusCodes.Status404NotFound, "not_found", "Authentication is off on this gateway.");
+        }
+        // One redirect URI for every provider: states of backend connect flows are handled by the connect flow.
+        if (await connections.TryHandleCallbackAsync(context))
+        {
+            return;
         }
         var query = context.Request.Query;
         var state = query["state"].ToString();

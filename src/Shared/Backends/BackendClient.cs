@@ -129,6 +129,11 @@ public sealed partial class BackendClient : IAsyncDisposable
                 await client.PingAsync(cancellationToken: timeout.Token);
                 return false;
             }
+            catch (ModelContextProtocol.McpProtocolException)
+            {
+                // Any JSON-RPC answer (2026-07-28 backends may not offer ping) proves the backend is alive.
+                return false;
+            }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 await ResetAsync(ex is OperationCanceledException ? $"did not answer a ping within {Definition.Timeout.TotalMilliseconds:0} ms" : "ping failed: " + Describe(ex));

@@ -13,7 +13,14 @@ public sealed class BackendConnector(IHttpClientFactory httpClients, ISecretReso
     public const string HttpClientName = "mcp-backends";
 
     /// <summary>Connects and initializes a session with the given client options.</summary>
-    public async Task<McpClient> ConnectAsync(BackendDefinition definition, McpClientOptions options, CancellationToken cancellationToken)
+    public async Task<McpClient> ConnectAsync(BackendDefinition definition, McpClientOptions options, CancellationToken cancellationToken) =>
+        await ConnectAsync(definition, options, null, cancellationToken);
+
+    /// <summary>
+    /// Connects with a caller-supplied HttpClient for HTTP backends (per-user credentials: its handler adds the user's
+    /// token to every request, so a refreshed token applies without reconnecting).
+    /// </summary>
+    public async Task<McpClient> ConnectAsync(BackendDefinition definition, McpClientOptions options, HttpClient? httpClient, CancellationToken cancellationToken)
     {
         options.ClientInfo ??= new Implementation { Name = ProductInfo.Name, Version = ProductInfo.Version };
         if (definition.ProtocolVersion is not null)
@@ -34,7 +41,7 @@ public sealed class BackendConnector(IHttpClientFactory httpClients, ISecretReso
                 },
                 ConnectionTimeout = definition.Timeout,
                 AdditionalHeaders = await ResolveHeadersAsync(definition, cancellationToken),
-            }, httpClients.CreateClient(HttpClientName), loggerFactory, ownsHttpClient: false),
+            }, httpClient ?? httpClients.CreateClient(HttpClientName), loggerFactory, ownsHttpClient: false),
             _ => new StdioClientTransport(new StdioClientTransportOptions
             {
                 Command = definition.Command!,

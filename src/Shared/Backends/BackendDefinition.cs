@@ -47,6 +47,15 @@ public sealed record BackendDefinition
     public bool Required { get; init; }
     public string? ProtocolVersion { get; init; }
 
+    /// <summary>bypass_auth, delegate_oauth, proxy_oauth or master_oauth.</summary>
+    public string AuthStrategy { get; init; } = "bypass_auth";
+
+    /// <summary>The typed <c>auth_config</c>.</summary>
+    public Configuration.BackendAuthConfig AuthConfig { get; init; } = new();
+
+    /// <summary>True when each user reaches this backend with their own token (one transport per user and backend, per-user catalog).</summary>
+    public bool UsesUserCredentials => AuthStrategy != "bypass_auth";
+
     /// <summary>A human-readable description of the endpoint, without secrets.</summary>
     public string Endpoint => Kind == BackendKind.Http ? Url!.GetLeftPart(UriPartial.Path) : Command + (Args.Count > 0 ? " " + string.Join(' ', Args) : "");
 }

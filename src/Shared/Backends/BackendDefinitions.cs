@@ -62,6 +62,8 @@ public static class BackendDefinitions
             SessionMode = server.Session == "shared" ? BackendSessionMode.Shared : BackendSessionMode.PerClient,
             Required = server.Required,
             ProtocolVersion = server.ProtocolVersion,
+            AuthStrategy = server.AuthStrategy ?? "bypass_auth",
+            AuthConfig = BackendAuthConfig.From(server.AuthConfig),
         };
     }
 

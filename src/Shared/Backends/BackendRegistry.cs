@@ -173,6 +173,48 @@ public sealed partial class BackendRegistry : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The session of a backend that needs per-user credentials: one per (downstream session, backend) for per_client
+    /// backends, else one per (user, backend). <paramref name="httpClient"/> carries the user's token; it is only used when
+    /// the session is created. Sessions of one user are never handed to another (the key holds the user).
+    /// </summary>
+    public BackendClient ForUser(BackendDefinition definition, McpServer? server, string userKey, Func<HttpClient> httpClient)
+    {
+        var sessionId = server?.SessionId;
+        var owner = definition.SessionMode == BackendSessionMode.PerClient && sessionId is not null ? sessionId : "user:" + userKey;
+        DownstreamLink? link = null;
+        ClientCapabilities? capabilities = null;
+        if (owner == sessionId)
+        {
+            // As in For(): the link needs the session-level server, not the request-bound one.
+            var session = _downstream.GetOrAdd(sessionId, server!);
+            link = new DownstreamLink(session);
+            capabilities = session.ClientCapabilities;
+        }
+        var client = _perSession.GetOrAdd((owner, definition.Id), key =>
+        {
+            var http = httpClient();
+            var logger = _loggerFactory.CreateLogger<BackendClient>();
+            return new BackendClient(definition, key.Session + "/" + userKey, (d, ct) => _connector.ConnectAsync(d, ClientOptions(d, key.Session, link, capabilities), http, ct), _time, logger) { Link = link };
+        });
+        // The SDK binds a session to its user; this keeps a session id presented by someone else from reaching the owner's tokens.
+        return client.Owner.EndsWith("/" + userKey, StringComparison.Ordinal)
+            ? client
+            : throw new InvalidOperationException($"backend session of '{definition.Id}' belongs to another user");
+    }
+
+    /// <summary>Closes a user's sessions of one backend (their connection was revoked or their token is no longer valid).</summary>
+    public async Task EndUserSessionsAsync(string backendId, string userKey)
+    {
+        foreach (var (key, client) in _perSession.ToArray())
+        {
+            if (key.Backend == backendId && client.Owner.EndsWith("/" + userKey, StringComparison.Ordinal) && _perSession.TryRemove(key, out _))
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
     /// <summary>Closes every backend session of a downstream session (it ended or expired).</summary>
     public async Task EndSessionAsync(string sessionId)
     {

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace MasterMcp.Configuration;
 
-/// <summary>Checks that a schema cannot express: unique server ids, one transport per server, strategies that exist yet.</summary>
+/// <summary>Checks that a schema cannot express: unique server ids, one transport per server, backend auth strategies and their auth_config.</summary>
 public static class GatewayOptionsValidator
 {
     /// <summary>Every problem as (dotted path, message).</summary>
@@ -53,9 +53,9 @@ public static class GatewayOptionsValidator
             {
                 yield return (at + ".transport", "only applies to servers with a 'url'");
             }
-            if (server.AuthStrategy is not null and not "bypass_auth")
+            foreach (var problem in BackendAuthValidator.Validate(server, at, options))
             {
-                yield return (at + ".auth_strategy", $"'{server.AuthStrategy}' is not available yet: only 'bypass_auth' is supported in this version (per-user credentials arrive with the backend credentials feature)");
+                yield return problem;
             }
         }
     }

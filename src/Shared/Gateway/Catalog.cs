@@ -24,14 +24,22 @@ public sealed partial class Catalog
     private readonly ConcurrentDictionary<string, CatalogSnapshot> _snapshots = new(StringComparer.Ordinal);
     private long _version;
 
-    public Catalog(BackendRegistry registry, TimeProvider time, ILogger<Catalog> logger)
+    private readonly Credentials.UserBackendAccess _access;
+
+    public Catalog(BackendRegistry registry, Credentials.UserBackendAccess access, TimeProvider time, ILogger<Catalog> logger)
     {
         _registry = registry;
+        _access = access;
         _time = time;
         _logger = logger;
         registry.ListChanged += (backendId, _) => Invalidate(backendId);
         registry.ClientListChanged += (backendId, sessionId) => InvalidateOwner(sessionId, backendId);
         registry.SessionEnded += Forget;
+        access.UserChanged += (userKey, backendId) =>
+        {
+            InvalidateUser(backendId, userKey);
+            Interlocked.Increment(ref _version);
+        };
     }
 
     /// <summary>Raised after the catalog was invalidated because something changed (clients should get list_changed).</summary>
@@ -47,6 +55,7 @@ public sealed partial class Catalog
         {
             _listings.TryRemove(key, out _);
         }
+        InvalidateUser(backendId, null);
         Interlocked.Increment(ref _version);
         _snapshots.Clear();
         Changed?.Invoke();
@@ -85,7 +94,7 @@ public sealed partial class Catalog
             return cached;
         }
         var version = Interlocked.Read(ref _version);
-        var definitions = _registry.Definitions;
+        var definitions = SharedDefinitions();
         var listings = await Task.WhenAll(definitions.Select(d => ListingAsync(owner, d, client, cancellationToken)));
         var snapshot = Build(definitions, listings);
         if (Interlocked.Read(ref _version) == version)
@@ -105,8 +114,11 @@ public sealed partial class Catalog
                 return true;
             }
         }
-        return snapshot.Backends.Count != _registry.Definitions.Count;
+        return snapshot.Backends.Count != SharedDefinitions().Count;
     }
+
+    /// <summary>Backends listed once for everyone; those with per-user credentials are listed per user (Catalog.PerUser.cs).</summary>
+    private List<BackendDefinition> SharedDefinitions() => [.. _registry.Definitions.Where(d => !d.UsesUserCredentials)];
 
     private async Task<BackendListing> ListingAsync(string owner, BackendDefinition definition, ModelContextProtocol.Server.McpServer? client, CancellationToken cancellationToken)
     {

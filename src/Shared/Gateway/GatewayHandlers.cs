@@ -1,4 +1,6 @@
+using MasterMcp.Auth;
 using MasterMcp.Backends;
+using MasterMcp.Credentials;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -12,35 +14,35 @@ namespace MasterMcp.Gateway;
 /// that owns the public name, under its original name. Backend errors keep their JSON-RPC code, message and data; a tool
 /// error stays a tool result.
 /// </summary>
-public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry registry, BackendRequestTracker tracker, ProgressRelay progress, MrtrBridge bridge, ILogger<GatewayHandlers> logger)
+public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry registry, BackendRequestTracker tracker, ProgressRelay progress, MrtrBridge bridge, UserBackendAccess userAccess, ILogger<GatewayHandlers> logger)
 {
     private long _nextRequestId;
 
     public async ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server);
-        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         return new ListToolsResult { Tools = [.. snapshot.Tools.Select(t => t.Tool)] };
     }
 
     public async ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server);
-        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         return new ListPromptsResult { Prompts = [.. snapshot.Prompts.Select(p => p.Prompt)] };
     }
 
     public async ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server);
-        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         return new ListResourcesResult { Resources = [.. snapshot.Resources.Select(r => r.Resource)] };
     }
 
     public async ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server);
-        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         return new ListResourceTemplatesResult { ResourceTemplates = [.. snapshot.Templates.Select(t => t.Template)] };
     }
 
@@ -52,10 +54,30 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         {
             return await resumed;
         }
-        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
-        var tool = snapshot.FindTool(request.Name) ?? throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
+        var tool = snapshot.FindTool(request.Name);
+        try
+        {
+            if (tool is null)
+            {
+                // A name of a per-user backend the user has not connected yet is not listed: lead them to connect.
+                var unconnected = catalog.FindUserBackendByPrefix(request.Name) ?? throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
+                await OnBackendAsync(unconnected, context.Server, context.User, request.Meta, (_, _, _) => Task.FromResult(true), cancellationToken);
+                throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
+            }
+            return await CallListedToolAsync(context, request, tool, cancellationToken);
+        }
+        catch (ConnectLinkException ex)
+        {
+            // Clients without URL elicitation get the link as a tool error they can show.
+            return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = ex.Message }] };
+        }
+    }
+
+    private async Task<CallToolResult> CallListedToolAsync(RequestContext<CallToolRequestParams> context, CallToolRequestParams request, CatalogTool tool, CancellationToken cancellationToken)
+    {
         var definition = Owner(tool.BackendId);
-        Task<CallToolResult> Call(CancellationToken token) => OnBackendAsync(definition, context.Server, request.Meta, (client, meta, id) => Send<CallToolRequestParams, CallToolResult>(client, RequestMethods.ToolsCall,
+        Task<CallToolResult> Call(CancellationToken token) => OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<CallToolRequestParams, CallToolResult>(client, RequestMethods.ToolsCall,
             new CallToolRequestParams { Name = tool.OriginalName, Arguments = request.Arguments, Meta = meta }, id, token), token);
         var result = MrtrBridge.Applies(context.Server)
             ? await bridge.StartAsync(context.Server, Call, cancellationToken)
@@ -67,10 +89,10 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     public async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("prompts/get needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         var prompt = snapshot.FindPrompt(request.Name) ?? throw new McpProtocolException($"Unknown prompt: '{request.Name}'", McpErrorCode.InvalidParams);
         var definition = Owner(prompt.BackendId);
-        var result = await OnBackendAsync(definition, context.Server, request.Meta, (client, meta, id) => Send<GetPromptRequestParams, GetPromptResult>(client, RequestMethods.PromptsGet,
+        var result = await OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<GetPromptRequestParams, GetPromptResult>(client, RequestMethods.PromptsGet,
             new GetPromptRequestParams { Name = prompt.OriginalName, Arguments = request.Arguments, Meta = meta }, id, cancellationToken), cancellationToken);
         return result.Messages.Any(m => HasResourceReferences([m.Content])) ? ProtocolJson.RewriteUris(result, definition.Prefix) : result;
     }
@@ -78,10 +100,10 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     public async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("resources/read needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         var (definition, originalUri) = ResolveUri(snapshot, request.Uri)
             ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
-        var result = await OnBackendAsync(definition, context.Server, request.Meta, (client, meta, id) => Send<ReadResourceRequestParams, ReadResourceResult>(client, RequestMethods.ResourcesRead,
+        var result = await OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<ReadResourceRequestParams, ReadResourceResult>(client, RequestMethods.ResourcesRead,
             new ReadResourceRequestParams { Uri = originalUri, Meta = meta }, id, cancellationToken), cancellationToken);
         if (definition.Prefix.Length == 0)
         {
@@ -104,7 +126,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     public async ValueTask<CompleteResult> CompleteAsync(RequestContext<CompleteRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("completion/complete needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         BackendDefinition definition;
         Reference reference;
         switch (request.Ref)
@@ -131,16 +153,16 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
             default:
                 throw new McpProtocolException($"Unknown completion reference type: '{request.Ref?.Type}'", McpErrorCode.InvalidParams);
         }
-        return await OnBackendAsync(definition, context.Server, request.Meta, (client, meta, id) => Send<CompleteRequestParams, CompleteResult>(client, RequestMethods.CompletionComplete,
+        return await OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<CompleteRequestParams, CompleteResult>(client, RequestMethods.CompletionComplete,
             new CompleteRequestParams { Ref = reference, Argument = request.Argument, Context = request.Context, Meta = meta }, id, cancellationToken), cancellationToken);
     }
 
     public async ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("resources/subscribe needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         var (definition, originalUri) = ResolveUri(snapshot, request.Uri) ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
-        await OnBackendAsync(definition, context.Server, request.Meta, async (client, meta, id) =>
+        await OnBackendAsync(definition, context.Server, context.User, request.Meta, async (client, meta, id) =>
         {
             await Send<SubscribeRequestParams, EmptyResult>(client, RequestMethods.ResourcesSubscribe, new SubscribeRequestParams { Uri = originalUri, Meta = meta }, id, cancellationToken);
             return true;
@@ -151,9 +173,9 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     public async ValueTask<EmptyResult> UnsubscribeAsync(RequestContext<UnsubscribeRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("resources/unsubscribe needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(context.Server, cancellationToken);
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
         var (definition, originalUri) = ResolveUri(snapshot, request.Uri) ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
-        await OnBackendAsync(definition, context.Server, request.Meta, async (client, meta, id) =>
+        await OnBackendAsync(definition, context.Server, context.User, request.Meta, async (client, meta, id) =>
         {
             await Send<UnsubscribeRequestParams, EmptyResult>(client, RequestMethods.ResourcesUnsubscribe, new UnsubscribeRequestParams { Uri = originalUri, Meta = meta }, id, cancellationToken);
             return true;
@@ -166,7 +188,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         var request = context.Params ?? throw new McpProtocolException("logging/setLevel needs params", McpErrorCode.InvalidParams);
         registry.Track(context.Server);
         // Only backends whose sessions belong to this client can deliver its log messages; tell each of them.
-        var targets = registry.Definitions.Where(d => d.SessionMode == BackendSessionMode.PerClient && context.Server.SessionId is not null);
+        var targets = registry.Definitions.Where(d => d.SessionMode == BackendSessionMode.PerClient && !d.UsesUserCredentials && context.Server.SessionId is not null);
         await Task.WhenAll(targets.Select(async d =>
         {
             try
@@ -224,18 +246,37 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     /// gateway-unique one. The handler's token is the client's: a <c>notifications/cancelled</c> or a dropped request cancels it,
     /// and the SDK client then sends <c>notifications/cancelled</c> to the backend.
     /// </summary>
-    private async Task<T> OnBackendAsync<T>(BackendDefinition definition, McpServer server, System.Text.Json.Nodes.JsonObject? meta, Func<McpClient, System.Text.Json.Nodes.JsonObject?, RequestId, Task<T>> call, CancellationToken cancellationToken)
+    private async Task<T> OnBackendAsync<T>(BackendDefinition definition, McpServer server, System.Security.Claims.ClaimsPrincipal? principal, System.Text.Json.Nodes.JsonObject? meta, Func<McpClient, System.Text.Json.Nodes.JsonObject?, RequestId, Task<T>> call, CancellationToken cancellationToken)
+    {
+        if (!definition.UsesUserCredentials)
+        {
+            return await OnBackendAsync(definition, server, registry.Lease(definition, server), meta, call, cancellationToken);
+        }
+        // Per-user credentials: the user's own session; no usable token leads to the consent flow (URL elicitation).
+        var user = GatewayUser.FromPrincipal(principal);
+        try
+        {
+            var session = await userAccess.SessionAsync(definition, server, user, cancellationToken);
+            return await OnBackendAsync(definition, server, new BackendLease(session, session.Link?.Enter(server), null), meta, call, cancellationToken);
+        }
+        catch (Exception ex) when (user is not null && ConsentRequiredException.Find(ex) is { } consent)
+        {
+            throw await userAccess.ConsentRequiredAsync(definition, server, user, consent.Reason, cancellationToken);
+        }
+    }
+
+    private async Task<T> OnBackendAsync<T>(BackendDefinition definition, McpServer server, BackendLease backendLease, System.Text.Json.Nodes.JsonObject? meta, Func<McpClient, System.Text.Json.Nodes.JsonObject?, RequestId, Task<T>> call, CancellationToken cancellationToken)
     {
         using var pending = tracker.Begin();
         var requestId = new RequestId($"mmcp-{Interlocked.Increment(ref _nextRequestId)}");
-        await using var lease = registry.Lease(definition, server);
+        await using var lease = backendLease;
         var session = lease.Client;
         McpClient client;
         try
         {
             client = await session.GetAsync(cancellationToken);
         }
-        catch (BackendUnavailableException ex)
+        catch (BackendUnavailableException ex) when (ConsentRequiredException.Find(ex) is null)
         {
             throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
         }
@@ -262,7 +303,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
                 await NotifyCancelledAsync(client, requestId);
                 throw;
             }
-            catch (Exception ex) when (ex is IOException or HttpRequestException or ObjectDisposedException or OperationCanceledException)
+            catch (Exception ex) when (ex is IOException or HttpRequestException or ObjectDisposedException or OperationCanceledException && ConsentRequiredException.Find(ex) is null)
             {
                 var reason = BackendClient.Describe(ex);
                 await session.ResetAsync(reason);

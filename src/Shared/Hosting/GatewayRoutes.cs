@@ -26,12 +26,16 @@ public static class GatewayRoutes
     public static readonly GatewayRoute Login = Open("login", "auth/login", typeof(Auth.LoginEndpoint));
     public static readonly GatewayRoute Session = Open("session", "auth/session", typeof(Auth.SessionEndpoint));
 
+    // Backend credentials (Credentials/): browser pages behind the gateway's browser login.
+    public static readonly GatewayRoute Connect = Open("connect", "connect", typeof(Credentials.ConnectEndpoint));
+    public static readonly GatewayRoute Connections = Open("connections", "connections", typeof(Credentials.ConnectionsEndpoint), "GET", "POST");
+
     /// <summary>Every route, in the order they are matched.</summary>
     public static IReadOnlyList<GatewayRoute> All { get; } =
     [
         Health, Ready, Capabilities, Mcp,
         ProtectedResourceMetadata, ProtectedResourceMetadataMcp, AuthorizationServerMetadata, OpenIdConfiguration, Jwks,
-        Authorize, Token, Register, Revoke, Consent, LoginCallback, Login, Session,
+        Authorize, Token, Register, Revoke, Consent, LoginCallback, Login, Session, Connect, Connections,
     ];
 
     private static GatewayRoute Open(string name, string template, Type handler, params string[] methods) =>

@@ -38,6 +38,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<TokenProtector>();
         services.AddSingleton<TokenVault>();
         services.AddHostedService<TokenKeyWarningService>();
+        services.AddBackendCredentials();
         services.AddGatewayAuth();
         services.AddMcpGateway(options);
         services.AddSingleton<GatewayPipeline>();

@@ -11,6 +11,15 @@
 //                (used as the gateway's upstream client and as its jwt-mode browser login client)
 //   m2m          secret m2m-secret; client_credentials, JWT access tokens for any resource (5 minutes)
 //   short-lived  secret short-secret; like m2m but its access tokens live 2 seconds
+//
+//   node server.mjs --modules <dir> --backend [--access-ttl <seconds>]
+//
+// A backend's provider instead (for backend credentials tests): the person logs in and consents (real forms);
+//   backend-client  secret backend-secret; authorization_code + refresh_token (rotated on every use) + token exchange,
+//                   any http://127.0.0.1:<port>/oauth/callback; JWT access tokens for the requested resource
+// Every grant is printed as "GRANT <grant_type> <client>" (tests count refreshes), every refused one as "GRANT_ERROR ...".
+// Token exchange (RFC 8693) accepts a subject_token that is a JWT signed by the issuer named in --exchange-trust <jwks url>
+// and issues a JWT access token of this issuer for the same subject and the requested resource.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
@@ -28,6 +37,44 @@ const { default: Provider } = await import(pathToFileURL(path.join(modules, 'oid
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), use: 'sig', alg: 'RS256' };
 const resourceScopes = 'mcp other';
+const backendMode = args.includes('--backend');
+const accessTtl = Number(arg('--access-ttl') ?? 300);
+const exchangeTrust = arg('--exchange-trust');
+
+function backendConfiguration() {
+  return {
+    clients: [
+      {
+        client_id: 'backend-client', client_secret: 'backend-secret', application_type: 'native',
+        redirect_uris: ['http://127.0.0.1/oauth/callback'],
+        grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+        response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
+    jwks: { keys: [jwk] },
+    findAccount: async (ctx, id) => ({ accountId: id, claims: async () => ({ sub: id, name: `Test ${id}` }) }),
+    claims: { openid: ['sub'], profile: ['name'] },
+    features: {
+      devInteractions: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => undefined,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (ctx, resourceIndicator) => ({
+          scope: resourceScopes,
+          audience: resourceIndicator,
+          accessTokenTTL: accessTtl,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        }),
+      },
+    },
+    issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: () => true,
+    pkce: { required: () => true },
+    cookies: { keys: ['test-cookie-key-backend'], names: { session: '_bsession', interaction: '_binteraction', resume: '_binteraction_resume' } },
+  };
+}
 
 function configuration() {
   return {
@@ -79,10 +126,43 @@ async function start(label) {
   const server = createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${server.address().port}`;
-  const provider = new Provider(issuer, configuration());
+  const provider = new Provider(issuer, backendMode ? backendConfiguration() : configuration());
   provider.on('server_error', (ctx, err) => console.error('server_error', err));
+  provider.on('grant.success', (ctx) => console.log(`GRANT ${ctx.oidc.params.grant_type} ${ctx.oidc.client?.clientId}`));
+  provider.on('grant.error', (ctx, err) => console.log(`GRANT_ERROR ${ctx.oidc.params?.grant_type} ${err.error ?? err.name}`));
+  if (backendMode) {
+    registerTokenExchange(provider);
+  }
   server.on('request', provider.callback());
   console.log(`${label} ${issuer}`);
+}
+
+// RFC 8693 token exchange for tests: the subject token must verify against --exchange-trust (a JWKS URL; the gateway's).
+function registerTokenExchange(provider) {
+  const grant = 'urn:ietf:params:oauth:grant-type:token-exchange';
+  const parameters = ['subject_token', 'subject_token_type', 'requested_token_type', 'audience', 'resource', 'scope'];
+  provider.registerGrantType(grant, async (ctx) => {
+    const { jwtVerify, createRemoteJWKSet } = await import(pathToFileURL(path.join(modules, 'jose', 'dist', 'webapi', 'index.js')).href);
+    const params = ctx.oidc.params;
+    if (!exchangeTrust) {
+      ctx.status = 400; ctx.body = { error: 'unsupported_grant_type' }; return;
+    }
+    let claims;
+    try {
+      ({ payload: claims } = await jwtVerify(params.subject_token, createRemoteJWKSet(new URL(exchangeTrust))));
+    } catch (e) {
+      console.log(`GRANT_ERROR ${grant} invalid_subject_token`);
+      ctx.status = 400; ctx.body = { error: 'invalid_grant', error_description: 'subject_token invalid' }; return;
+    }
+    const resource = params.resource ?? params.audience;
+    const client = ctx.oidc.client;
+    const token = new provider.AccessToken({
+      accountId: claims.sub, client, scope: 'mcp', resourceServer: { audience: resource, accessTokenFormat: 'jwt', accessTokenTTL: accessTtl, jwt: { sign: { alg: 'RS256' } }, scope: 'mcp' },
+    });
+    const value = await token.save();
+    console.log(`GRANT ${grant} ${client.clientId}`);
+    ctx.body = { access_token: value, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: accessTtl };
+  }, parameters);
 }
 
 await start('LISTENING');

@@ -47,7 +47,8 @@ public sealed class InProcessGateway : IAsyncDisposable
         IReadOnlyDictionary<string, string>? environment = null,
         string? baseDirectory = null,
         bool inMemoryStorage = true,
-        Action<IServiceCollection>? configureServices = null)
+        Action<IServiceCollection>? configureServices = null,
+        int port = 0)
     {
         // Development unless the test says otherwise: Production needs TOKEN_ENC_KEY and client authentication configured.
         var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true", ["MASTER_ENV"] = "Development" };
@@ -55,7 +56,7 @@ public sealed class InProcessGateway : IAsyncDisposable
         {
             env[key] = value;
         }
-        var inputs = new ConfigInputs([.. args ?? [], "--hosting.host=127.0.0.1", "--hosting.port=0"], env, baseDirectory ?? RepoPaths.Root);
+        var inputs = new ConfigInputs([.. args ?? [], "--hosting.host=127.0.0.1", "--hosting.port=" + port.ToString(System.Globalization.CultureInfo.InvariantCulture)], env, baseDirectory ?? RepoPaths.Root);
         var startup = await GatewayStartup.PrepareAsync(inputs, o => new SecretResolver(GatewayServiceCollectionExtensions.SecretOptionsFrom(o), getEnvironmentVariable: inputs.Env));
         var app = GatewayApplication.BuildKestrel(startup, services =>
         {

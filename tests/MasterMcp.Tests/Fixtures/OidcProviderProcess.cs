@@ -26,7 +26,7 @@ public sealed class OidcProviderProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the provider and waits until it listens.</summary>
-    public static async Task<OidcProviderProcess> StartAsync(bool secondIssuer = false)
+    public static async Task<OidcProviderProcess> StartAsync(bool secondIssuer = false, params string[] extraArgs)
     {
         var tools = Path.Combine(RepositoryRoot.Path, "tools", "node_modules");
         var node = Path.Combine(tools, ".bin", "node");
@@ -47,6 +47,10 @@ public sealed class OidcProviderProcess : IAsyncDisposable
         if (secondIssuer)
         {
             start.ArgumentList.Add("--second-issuer");
+        }
+        foreach (var extra in extraArgs)
+        {
+            start.ArgumentList.Add(extra);
         }
         var provider = new OidcProviderProcess(new Process { StartInfo = start });
         var first = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);

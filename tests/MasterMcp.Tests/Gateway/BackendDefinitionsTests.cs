@@ -58,12 +58,29 @@ public sealed class BackendDefinitionsTests
     [InlineData("delegate_oauth")]
     [InlineData("proxy_oauth")]
     [InlineData("master_oauth")]
-    public void CredentialStrategiesNotYetAvailable_AreRefusedWithAMessageSayingSo(string strategy)
+    public void CredentialStrategies_WithoutClientAuthOrConfig_AreRefusedWithMessagesNamingWhatIsMissing(string strategy)
     {
         var options = new GatewayOptions { Servers = [new ServerOptions { Id = "a", Url = "http://127.0.0.1:1/mcp", AuthStrategy = strategy }] };
-        var (path, message) = Assert.Single(GatewayOptionsValidator.Validate(options));
-        Assert.Equal("servers[0].auth_strategy", path);
-        Assert.Contains("bypass_auth", message, StringComparison.Ordinal);
+        var problems = GatewayOptionsValidator.Validate(options).ToList();
+        Assert.Contains(problems, p => p.Path == "servers[0].auth_strategy" && p.Message.Contains("auth.mode", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Path.StartsWith("servers[0].auth_config", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DelegateOAuth_WithAProviderAndClientAuth_IsAccepted_AndTyped()
+    {
+        var server = new ServerOptions
+        {
+            Id = "gh",
+            Url = "https://example.com/mcp",
+            AuthStrategy = "delegate_oauth",
+            AuthConfig = new System.Text.Json.Nodes.JsonObject { ["provider"] = "github", ["client_id"] = "id", ["client_secret"] = "env:GH_SECRET", ["refresh_before_seconds"] = 30 },
+        };
+        var options = new GatewayOptions { Auth = new AuthOptions { Mode = "jwt" }, Servers = [server] };
+        Assert.DoesNotContain(GatewayOptionsValidator.Validate(options), p => p.Path.StartsWith("servers[0]", StringComparison.Ordinal));
+        var definition = BackendDefinitions.From(server);
+        Assert.True(definition.UsesUserCredentials);
+        Assert.Equal(30, definition.AuthConfig.RefreshBeforeSeconds);
     }
 
     [Fact]

@@ -1,0 +1,82 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using MasterMcp.Credentials;
+using MasterMcp.Tests.Fixtures;
+
+namespace MasterMcp.Tests.Credentials;
+
+/// <summary>Refresh before expiry: one refresh per (user, backend) across instances, even with a provider that rotates refresh tokens.</summary>
+[Collection("azurite")]
+public sealed partial class RefreshLeaseTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task TenConcurrentCallsWithAnExpiredToken_OverTwoInstances_AllSucceed_WithExactlyOneRefresh_AndALaterRefreshWorks()
+    {
+        await using var bed = await CredentialsBed.StartAsync(azurite, instances: 2);
+        var (token, browser) = await bed.SignInAsync("carol");
+        await using (var first = await CredentialsBed.ConnectAsync(bed.A, token))
+        {
+            var link = await DelegatedFlowTests.ElicitedLinkAsync(first, "prot__connect");
+            var (status, _) = await CredentialsBed.FollowAsync(browser, link);
+            Assert.Equal(HttpStatusCode.OK, status);
+        }
+        var carol = new UserIdentity(bed.Idp.Issuer, "carol");
+        var vault = bed.Vault();
+        Assert.Equal(0, Refreshes(bed));
+
+        await ExpireAsync(vault, carol);
+        var clients = new List<ModelContextProtocol.Client.McpClient>();
+        for (var i = 0; i < 10; i++)
+        {
+            clients.Add(await CredentialsBed.ConnectAsync(bed.Gateways[i % 2], token));
+        }
+        try
+        {
+            var results = await Task.WhenAll(clients.Select(c => DelegatedFlowTests.TextAsync(c, "prot__whoami")));
+            Assert.All(results, r => Assert.Contains("sub=carol", r, StringComparison.Ordinal));
+            Assert.Equal(1, Refreshes(bed));
+            Assert.DoesNotContain("GRANT_ERROR", bed.BackendIdp.Output, StringComparison.Ordinal);
+
+            // The rotated refresh token still works later.
+            await ExpireAsync(vault, carol);
+            Assert.Contains("sub=carol", await DelegatedFlowTests.TextAsync(clients[1], "prot__whoami"), StringComparison.Ordinal);
+            Assert.Equal(2, Refreshes(bed));
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ARefusedRefresh_LeadsBackToConsent()
+    {
+        await using var bed = await CredentialsBed.StartAsync(azurite);
+        var (token, browser) = await bed.SignInAsync("dave");
+        await using var client = await CredentialsBed.ConnectAsync(bed.A, token);
+        var link = await DelegatedFlowTests.ElicitedLinkAsync(client, "prot__connect");
+        Assert.Equal(HttpStatusCode.OK, (await CredentialsBed.FollowAsync(browser, link)).Status);
+        var dave = new UserIdentity(bed.Idp.Issuer, "dave");
+        var vault = bed.Vault();
+        var tokens = (await vault.GetAsync(dave, "prot"))!;
+        await vault.SaveAsync(dave, "prot", tokens with { RefreshToken = "not-a-valid-refresh-token", ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(-1) });
+
+        var again = await DelegatedFlowTests.ElicitedLinkAsync(client, "prot__whoami");
+        Assert.Contains("/connect?id=", again, StringComparison.Ordinal);
+        Assert.Null(await vault.GetAsync(dave, "prot"));
+    }
+
+    private static async Task ExpireAsync(TokenVault vault, UserIdentity user)
+    {
+        var tokens = (await vault.GetAsync(user, "prot"))!;
+        await vault.SaveAsync(user, "prot", tokens with { ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(-1) });
+    }
+
+    private static int Refreshes(CredentialsBed bed) => RefreshRegex().Matches(bed.BackendIdp.Output).Count;
+
+    [GeneratedRegex("^GRANT refresh_token ", RegexOptions.Multiline)]
+    private static partial Regex RefreshRegex();
+}
