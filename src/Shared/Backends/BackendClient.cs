@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
 using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
 
 namespace MasterMcp.Backends;
 
@@ -126,10 +128,18 @@ public sealed partial class BackendClient : IAsyncDisposable
             timeout.CancelAfter(Definition.Timeout);
             try
             {
-                await client.PingAsync(cancellationToken: timeout.Token);
+                if (client.NegotiatedProtocolVersion is { } version && string.CompareOrdinal(version, "2026-07-28") >= 0)
+                {
+                    // 2026-07-28 has no ping; server/discover is the cheap request every such server answers.
+                    await client.SendRequestAsync<DiscoverRequestParams, DiscoverResult>(RequestMethods.ServerDiscover, new DiscoverRequestParams(), McpJsonUtilities.DefaultOptions, cancellationToken: timeout.Token);
+                }
+                else
+                {
+                    await client.PingAsync(cancellationToken: timeout.Token);
+                }
                 return false;
             }
-            catch (ModelContextProtocol.McpProtocolException)
+            catch (McpProtocolException)
             {
                 // Any JSON-RPC answer (2026-07-28 backends may not offer ping) proves the backend is alive.
                 return false;

@@ -61,6 +61,28 @@ public sealed partial class Catalog
         Changed?.Invoke();
     }
 
+    /// <summary>
+    /// Forgets failed listings so the next read lists those backends again at once; used before answering "unknown name"
+    /// while some backend is missing from the catalog (it may own the name and be back). Returns false when nothing failed.
+    /// </summary>
+    public bool ForgetFailures()
+    {
+        var forgot = false;
+        foreach (var (key, lazy) in _listings.ToArray())
+        {
+            if (lazy.IsValueCreated && lazy.Value.IsCompleted && (!lazy.Value.IsCompletedSuccessfully || lazy.Value.Result.Error is not null))
+            {
+                forgot |= _listings.TryRemove(key, out _);
+            }
+        }
+        if (forgot)
+        {
+            Interlocked.Increment(ref _version);
+            _snapshots.Clear();
+        }
+        return forgot;
+    }
+
     /// <summary>Drops one client's cached listing of one backend (its own backend session said a list changed).</summary>
     public void InvalidateOwner(string owner, string backendId)
     {

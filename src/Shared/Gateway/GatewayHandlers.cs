@@ -56,6 +56,12 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         }
         var snapshot = await catalog.GetAsync(context, cancellationToken);
         var tool = snapshot.FindTool(request.Name);
+        if (tool is null && catalog.ForgetFailures())
+        {
+            // A backend missing from the catalog may own this name and be back by now: look once more before refusing.
+            snapshot = await catalog.GetAsync(context, cancellationToken);
+            tool = snapshot.FindTool(request.Name);
+        }
         try
         {
             if (tool is null)
