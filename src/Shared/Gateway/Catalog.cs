@@ -201,54 +201,14 @@ public sealed partial class Catalog
         {
             var d = definitions[i];
             var listing = listings[i];
-            foreach (var tool in listing.Tools)
-            {
-                var name = PublicNames.For(d.Prefix, tool.Name);
-                if (toolsByName.TryGetValue(name, out var existing))
-                {
-                    collisions.Add(Collide("tool", name, existing.BackendId, d.Id));
-                    continue;
-                }
-                var entry = new CatalogTool(name, d.Id, tool.Name, name == tool.Name ? tool : ProtocolJson.With(tool, "name", name));
-                toolsByName[name] = entry;
-                tools.Add(entry);
-            }
-            foreach (var prompt in listing.Prompts)
-            {
-                var name = PublicNames.For(d.Prefix, prompt.Name);
-                if (promptsByName.TryGetValue(name, out var existing))
-                {
-                    collisions.Add(Collide("prompt", name, existing.BackendId, d.Id));
-                    continue;
-                }
-                var entry = new CatalogPrompt(name, d.Id, prompt.Name, name == prompt.Name ? prompt : ProtocolJson.With(prompt, "name", name));
-                promptsByName[name] = entry;
-                prompts.Add(entry);
-            }
-            foreach (var resource in listing.Resources)
-            {
-                var uri = ResourceUris.ToPublic(d.Prefix, resource.Uri);
-                if (resourcesByUri.TryGetValue(uri, out var existing))
-                {
-                    collisions.Add(Collide("resource", uri, existing.BackendId, d.Id));
-                    continue;
-                }
-                var entry = new CatalogResource(uri, d.Id, resource.Uri, uri == resource.Uri ? resource : ProtocolJson.With(resource, "uri", uri));
-                resourcesByUri[uri] = entry;
-                resources.Add(entry);
-            }
-            foreach (var template in listing.Templates)
-            {
-                var uri = ResourceUris.ToPublic(d.Prefix, template.UriTemplate);
-                if (templatesByUri.TryGetValue(uri, out var existing))
-                {
-                    collisions.Add(Collide("resource_template", uri, existing.BackendId, d.Id));
-                    continue;
-                }
-                var entry = new CatalogTemplate(uri, d.Id, template.UriTemplate, uri == template.UriTemplate ? template : ProtocolJson.With(template, "uriTemplate", uri));
-                templatesByUri[uri] = entry;
-                templates.Add(entry);
-            }
+            Add("tool", d, listing.Tools, t => t.Name, name => PublicNames.For(d.Prefix, name), "name",
+                (name, t, item) => new CatalogTool(name, d.Id, t.Name, item), toolsByName, tools, collisions);
+            Add("prompt", d, listing.Prompts, p => p.Name, name => PublicNames.For(d.Prefix, name), "name",
+                (name, p, item) => new CatalogPrompt(name, d.Id, p.Name, item), promptsByName, prompts, collisions);
+            Add("resource", d, listing.Resources, r => r.Uri, uri => ResourceUris.ToPublic(d.Prefix, uri), "uri",
+                (uri, r, item) => new CatalogResource(uri, d.Id, r.Uri, item), resourcesByUri, resources, collisions);
+            Add("resource_template", d, listing.Templates, t => t.UriTemplate, uri => ResourceUris.ToPublic(d.Prefix, uri), "uriTemplate",
+                (uri, t, item) => new CatalogTemplate(uri, d.Id, t.UriTemplate, item), templatesByUri, templates, collisions);
             var shared = _registry.Shared(d);
             var info = shared.State == BackendState.Connected ? SafeInfo(shared) : default;
             statuses.Add(new BackendStatus(
@@ -273,6 +233,30 @@ public sealed partial class Catalog
             ResourcesByUri = resourcesByUri,
             TemplatesByUri = templatesByUri,
         };
+    }
+
+    /// <summary>
+    /// Adds one backend's items of one kind under their public names (renamed copies where the name changes); a name
+    /// already taken by an earlier backend is skipped and reported as a collision.
+    /// </summary>
+    private void Add<TItem, TEntry>(string kind, BackendDefinition definition, IReadOnlyList<TItem> items, Func<TItem, string> originalName,
+        Func<string, string> publicName, string nameProperty, Func<string, TItem, TItem, TEntry> entry,
+        Dictionary<string, TEntry> byName, List<TEntry> list, List<CatalogCollision> collisions)
+        where TEntry : ICatalogEntry
+    {
+        foreach (var item in items)
+        {
+            var original = originalName(item);
+            var name = publicName(original);
+            if (byName.TryGetValue(name, out var existing))
+            {
+                collisions.Add(Collide(kind, name, existing.BackendId, definition.Id));
+                continue;
+            }
+            var added = entry(name, item, name == original ? item : ProtocolJson.With(item, nameProperty, name));
+            byName[name] = added;
+            list.Add(added);
+        }
     }
 
     private static (string? Name, string? Version) SafeInfo(BackendClient client)

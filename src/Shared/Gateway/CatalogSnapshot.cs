@@ -4,16 +4,16 @@ using ModelContextProtocol.Protocol;
 namespace MasterMcp.Gateway;
 
 /// <summary>A tool as the client sees it, and where it really lives.</summary>
-public sealed record CatalogTool(string PublicName, string BackendId, string OriginalName, Tool Tool);
+public sealed record CatalogTool(string PublicName, string BackendId, string OriginalName, Tool Tool) : ICatalogEntry;
 
 /// <summary>A prompt as the client sees it, and where it really lives.</summary>
-public sealed record CatalogPrompt(string PublicName, string BackendId, string OriginalName, Prompt Prompt);
+public sealed record CatalogPrompt(string PublicName, string BackendId, string OriginalName, Prompt Prompt) : ICatalogEntry;
 
 /// <summary>A resource as the client sees it, and where it really lives.</summary>
-public sealed record CatalogResource(string PublicUri, string BackendId, string OriginalUri, Resource Resource);
+public sealed record CatalogResource(string PublicUri, string BackendId, string OriginalUri, Resource Resource) : ICatalogEntry;
 
 /// <summary>A resource template as the client sees it, and where it really lives.</summary>
-public sealed record CatalogTemplate(string PublicUriTemplate, string BackendId, string OriginalUriTemplate, ResourceTemplate Template);
+public sealed record CatalogTemplate(string PublicUriTemplate, string BackendId, string OriginalUriTemplate, ResourceTemplate Template) : ICatalogEntry;
 
 /// <summary>A name two backends both wanted; the later one was skipped.</summary>
 public sealed record CatalogCollision(string Kind, string Name, string KeptBackend, string SkippedBackend);
