@@ -60,7 +60,7 @@ public static class GatewayLogging
     {
         SetLevel(options.Level);
         logging.SetMinimumLevel(LogLevel.Trace);
-        logging.AddFilter((category, level) => level >= MinimumLevel && (level >= LogLevel.Warning || !IsNoisy(category)));
+        logging.AddFilter((category, level) => level >= MinimumLevel && (level >= LogLevel.Warning || (!IsNoisy(category) && !LogsQueryStrings(category))));
         logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
     }
 
@@ -70,6 +70,11 @@ public static class GatewayLogging
         (category.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal)
          || category.StartsWith("System.Net.Http.", StringComparison.Ordinal)
          || category.StartsWith("ModelContextProtocol.", StringComparison.Ordinal));
+
+    // ASP.NET's own request lines include query strings, which carry one-time OAuth codes, states and connect-link ids;
+    // the pipeline logs every request itself (method, route, status, time) without them, so these stay off at every level.
+    private static bool LogsQueryStrings(string? category) =>
+        category is not null && category.StartsWith("Microsoft.AspNetCore.Hosting.Diagnostics", StringComparison.Ordinal);
 
     /// <summary>The trace id of the current request, if any.</summary>
     public static string? CurrentTraceId => Activity.Current?.TraceId.ToHexString();
