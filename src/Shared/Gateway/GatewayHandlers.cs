@@ -163,27 +163,26 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
             new CompleteRequestParams { Ref = reference, Argument = request.Argument, Context = request.Context, Meta = meta }, id, cancellationToken), cancellationToken);
     }
 
-    public async ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> context, CancellationToken cancellationToken)
-    {
-        var request = context.Params ?? throw new McpProtocolException("resources/subscribe needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        var (definition, originalUri) = ResolveUri(snapshot, request.Uri) ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
-        await OnBackendAsync(definition, context.Server, context.User, request.Meta, async (client, meta, id) =>
-        {
-            await Send<SubscribeRequestParams, EmptyResult>(client, RequestMethods.ResourcesSubscribe, new SubscribeRequestParams { Uri = originalUri, Meta = meta }, id, cancellationToken);
-            return true;
-        }, cancellationToken);
-        return new EmptyResult();
-    }
+    public ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> context, CancellationToken cancellationToken) =>
+        ForwardSubscriptionAsync(context, RequestMethods.ResourcesSubscribe, context.Params?.Uri, (uri, meta) => new SubscribeRequestParams { Uri = uri, Meta = meta }, cancellationToken);
 
-    public async ValueTask<EmptyResult> UnsubscribeAsync(RequestContext<UnsubscribeRequestParams> context, CancellationToken cancellationToken)
+    public ValueTask<EmptyResult> UnsubscribeAsync(RequestContext<UnsubscribeRequestParams> context, CancellationToken cancellationToken) =>
+        ForwardSubscriptionAsync(context, RequestMethods.ResourcesUnsubscribe, context.Params?.Uri, (uri, meta) => new UnsubscribeRequestParams { Uri = uri, Meta = meta }, cancellationToken);
+
+    /// <summary>resources/subscribe and unsubscribe: the owning backend gets the original URI on the client's session.</summary>
+    private async ValueTask<EmptyResult> ForwardSubscriptionAsync<TParams>(RequestContext<TParams> context, string method, string? uri,
+        Func<string, System.Text.Json.Nodes.JsonObject?, TParams> parameters, CancellationToken cancellationToken)
+        where TParams : RequestParams
     {
-        var request = context.Params ?? throw new McpProtocolException("resources/unsubscribe needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        var (definition, originalUri) = ResolveUri(snapshot, request.Uri) ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
-        await OnBackendAsync(definition, context.Server, context.User, request.Meta, async (client, meta, id) =>
+        if (uri is null)
         {
-            await Send<UnsubscribeRequestParams, EmptyResult>(client, RequestMethods.ResourcesUnsubscribe, new UnsubscribeRequestParams { Uri = originalUri, Meta = meta }, id, cancellationToken);
+            throw new McpProtocolException($"{method} needs params with a uri", McpErrorCode.InvalidParams);
+        }
+        var snapshot = await catalog.GetAsync(context, cancellationToken);
+        var (definition, originalUri) = ResolveUri(snapshot, uri) ?? throw new McpProtocolException($"Unknown resource: '{uri}'", McpErrorCode.ResourceNotFound);
+        await OnBackendAsync(definition, context.Server, context.User, context.Params?.Meta, async (client, meta, id) =>
+        {
+            await Send<TParams, EmptyResult>(client, method, parameters(originalUri, meta), id, cancellationToken);
             return true;
         }, cancellationToken);
         return new EmptyResult();
