@@ -55,24 +55,31 @@ public sealed class StdioLifecycleTests
         var marker = "tree-" + Guid.NewGuid().ToString("N");
         var everything = AggregationTests.EverythingStdio("every");
         everything["config"] = new JsonObject { ["environment"] = new JsonObject { ["TEST_MARKER"] = marker } };
-        await using var gateway = await StandaloneGateway.StartAsync(new JsonObject
+        using var dir = new TempDirectory();
+        var config = dir.Write("gateway.json", new JsonObject
         {
+            ["storage"] = new JsonObject { ["provider"] = "memory" },
             ["servers"] = new JsonArray(SampleStdio("dotnetstdio", marker), everything),
-        });
+        }.ToJsonString());
+        var baseUrl = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        await using var gateway = GatewayProcess.Start(["--config", config, "--hosting.host=127.0.0.1", $"--hosting.port={baseUrl.Port}"],
+            new Dictionary<string, string?> { ["MASTER_ENV"] = "Development", ["LOG_FORMAT"] = "plain" });
+        await gateway.WaitUntilHealthyAsync(baseUrl);
 
         // A client with a session (2025-11-25 initializes one) makes the gateway start per-client processes too.
-        await using (var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = gateway.McpUrl }), new McpClientOptions { ProtocolVersion = "2025-11-25" }))
+        await using (var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(baseUrl, "/mcp") }), new McpClientOptions { ProtocolVersion = "2025-11-25" }))
         {
             Assert.Equal("dotnetstdio/echo: x", AggregationTests.Text(await client.CallToolAsync("dotnetstdio__echo", new Dictionary<string, object?> { ["text"] = "x" })));
             await client.CallToolAsync("every__echo", new Dictionary<string, object?> { ["message"] = "x" });
 
-            var descendants = ProcessTree.Descendants(gateway.ProcessId);
+            var descendants = ProcessTree.Descendants(gateway.Id);
             var marked = ProcessTree.WithMarker(marker);
             Assert.True(marked.Count >= 3, $"expected shared and per-client backend processes, found {marked.Count}");
             Assert.All(marked, pid => Assert.Contains(pid, descendants));
 
-            var exitCode = await gateway.TerminateAsync(TimeSpan.FromSeconds(40));
-            Assert.Equal(0, exitCode);
+            await gateway.SendSigtermAsync();
+            await gateway.WaitForExitAsync(TimeSpan.FromSeconds(40));
+            Assert.Equal(0, gateway.ExitCode);
 
             await BackendFailureTests.WaitForAsync(() => Task.FromResult(descendants.Where(ProcessTree.IsAlive).ToList()), alive => alive.Count == 0, TimeSpan.FromSeconds(10));
             Assert.Empty(ProcessTree.WithMarker(marker));
