@@ -23,6 +23,7 @@ public static class ConfigurationLoader
         ("MASTER_LOG_LEVEL", "logging.level"),
         ("MASTER_SERVERS", "servers"),
         ("TOKEN_ENC_KEY", "credentials.token_encryption_key"),
+        ("MASTER_REDIS", "scaleout.redis"),
     ];
 
     private const string GenericPrefix = "MASTER__";

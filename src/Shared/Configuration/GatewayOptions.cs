@@ -10,6 +10,7 @@ public sealed record GatewayOptions
     public SecretSettings Secrets { get; set; } = new();
     public SecurityOptions Security { get; set; } = new();
     public SessionOptions Sessions { get; set; } = new();
+    public ScaleoutOptions Scaleout { get; set; } = new();
     public CredentialOptions Credentials { get; set; } = new();
     public AuthOptions? Auth { get; set; }
     public IReadOnlyList<ServerOptions> Servers { get; set; } = [];
@@ -26,6 +27,9 @@ public sealed record HostingOptions
 
     /// <summary>Seconds of silence after which an SSE response gets a comment line, so proxies keep it open (0: never).</summary>
     public int SseHeartbeatSeconds { get; set; } = 15;
+
+    /// <summary>On shutdown, how long calls in flight may finish before this instance ends its sessions.</summary>
+    public int DrainSeconds { get; set; } = 20;
 }
 
 /// <summary>Log level and format.</summary>
@@ -65,7 +69,28 @@ public sealed record SecurityOptions
 public sealed record SessionOptions
 {
     public int IdleTimeoutMinutes { get; set; } = 60;
+
+    /// <summary>Idle timeout in seconds; wins over <see cref="IdleTimeoutMinutes"/> when set.</summary>
+    public int? IdleTimeoutSeconds { get; set; }
+
     public int MaxStdioProcesses { get; set; } = 64;
+
+    /// <summary>The idle timeout in force (seconds when set, else minutes).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public TimeSpan IdleTimeout => IdleTimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromMinutes(IdleTimeoutMinutes);
+}
+
+/// <summary>Several instances serving one set of clients: the Redis backplane that carries messages to a session's owner.</summary>
+public sealed record ScaleoutOptions
+{
+    /// <summary>StackExchange.Redis connection string, usually a secret reference (MASTER_REDIS). Null: one instance only.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>Prefix of every Redis channel and key, so deployments sharing one Redis stay apart.</summary>
+    public string KeyPrefix { get; set; } = "mastermcp:";
+
+    /// <summary>How long an instance waits for a session's owner to acknowledge a forwarded request.</summary>
+    public double ForwardTimeoutSeconds { get; set; } = 5;
 }
 
 /// <summary>Per-user backend credentials: the key that encrypts stored tokens.</summary>

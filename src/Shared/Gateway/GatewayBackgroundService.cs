@@ -41,7 +41,7 @@ public sealed partial class GatewayBackgroundService(Catalog catalog, BackendReg
                 if (now >= nextEviction)
                 {
                     nextEviction = now.AddSeconds(30);
-                    var evicted = await registry.EvictIdleAsync(TimeSpan.FromMinutes(options.CurrentValue.Sessions.IdleTimeoutMinutes));
+                    var evicted = await registry.EvictIdleAsync(options.CurrentValue.Sessions.IdleTimeout);
                     if (evicted > 0)
                     {
                         LogEvicted(logger, evicted);

@@ -44,7 +44,7 @@ public static class GatewayMcpServiceCollectionExtensions
             .WithHttpTransport(transport =>
             {
                 transport.SessionMode = HttpServerSessionMode.StatefulForInitializeClients;
-                transport.IdleTimeout = TimeSpan.FromMinutes(options.Sessions.IdleTimeoutMinutes);
+                transport.IdleTimeout = options.Sessions.IdleTimeout;
 #pragma warning disable MCPEXP002 // RunSessionHandler is experimental; it is the only hook that sees a session end.
                 transport.RunSessionHandler = async (context, server, cancellationToken) =>
                 {

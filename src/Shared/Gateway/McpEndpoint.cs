@@ -1,9 +1,11 @@
 using MasterMcp.Backends;
 using MasterMcp.Configuration;
 using MasterMcp.Hosting;
+using MasterMcp.Scaleout;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
 
@@ -12,19 +14,26 @@ namespace MasterMcp.Gateway;
 /// <summary>
 /// /mcp on both hosts. The SDK's Streamable HTTP handler is internal, so it runs in a small inner pipeline
 /// (routing + <c>MapMcp</c>) that this handler invokes with the request's own <see cref="HttpContext"/>; the Functions
-/// trigger and Kestrel therefore serve MCP through exactly the same code.
+/// trigger and Kestrel therefore serve MCP through exactly the same code. With the Redis backplane, session ids name
+/// the instance that owns the session, and a request of a session owned elsewhere is carried there (<see cref="SessionTunnel"/>).
 /// </summary>
 public sealed class McpEndpoint : IEndpointHandler
 {
     /// <summary>The path of the MCP endpoint.</summary>
     public const string Path = "/mcp";
 
+    private const string SessionHeader = "Mcp-Session-Id";
+
     private readonly RequestDelegate _inner;
     private readonly SessionStore _sessions;
     private readonly BackendRegistry _registry;
     private readonly IOptionsMonitor<GatewayOptions> _options;
+    private readonly DrainCoordinator _drain;
+    private readonly InstanceIdentity _instance;
+    private readonly RedisBackplane? _backplane;
+    private readonly SessionTunnel? _tunnel;
 
-    public McpEndpoint(IServiceProvider services, SessionStore sessions, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options)
+    public McpEndpoint(IServiceProvider services, SessionStore sessions, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, DrainCoordinator drain, InstanceIdentity instance)
     {
         _options = options;
         var app = new ApplicationBuilder(services);
@@ -33,6 +42,10 @@ public sealed class McpEndpoint : IEndpointHandler
         _inner = app.Build();
         _sessions = sessions;
         _registry = registry;
+        _drain = drain;
+        _instance = instance;
+        _backplane = services.GetService<RedisBackplane>();
+        _tunnel = services.GetService<SessionTunnel>();
     }
 
     /// <inheritdoc />
@@ -41,28 +54,64 @@ public sealed class McpEndpoint : IEndpointHandler
         // The outer host already matched a route; clear it so the inner routing matches the MCP endpoints itself.
         context.SetEndpoint(null);
         context.Request.RouteValues.Clear();
-        var sessionId = context.Request.Headers["Mcp-Session-Id"].ToString();
-        var interval = _options.CurrentValue.Hosting.SseHeartbeatSeconds;
-        if (interval > 0)
+        var sessionId = context.Request.Headers[SessionHeader].ToString();
+        if (sessionId.Length == 0 && _drain.IsDraining)
         {
-            var original = context.Response.Body;
-            var heartbeat = new SseHeartbeatStream(original, TimeSpan.FromSeconds(interval),
-                () => context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true);
-            context.Response.Body = heartbeat;
-            try
+            throw new GatewayHttpException(StatusCodes.Status503ServiceUnavailable, "draining",
+                "This instance is shutting down and takes no new sessions; send the request again (another instance will take it).")
+                { Headers = new Dictionary<string, string> { ["Retry-After"] = "1" } };
+        }
+        if (sessionId.Length > 0 && _drain.SessionsEnded)
+        {
+            await McpErrors.WriteSessionNotFoundAsync(context);
+            return;
+        }
+        if (_backplane is not null)
+        {
+            var userKey = Auth.GatewayUser.From(context)?.Key;
+            var key = await _backplane.RoutingKeyAsync(context.RequestAborted);
+            if (sessionId.Length > 0)
             {
-                await _inner(context);
+                if (!SessionRoute.TryRead(key, sessionId, userKey, out var route))
+                {
+                    // Made up, altered, or another user's: to this caller the session does not exist.
+                    await McpErrors.WriteSessionNotFoundAsync(context);
+                    return;
+                }
+                if (route.Owner != _instance.Id)
+                {
+                    if (context.Items.ContainsKey(SessionTunnel.ForwardedItem))
+                    {
+                        await McpErrors.WriteSessionNotFoundAsync(context);
+                        return;
+                    }
+                    using (_drain.Enter())
+                    {
+                        await _tunnel!.ForwardAsync(context, route.Owner);
+                    }
+                    return;
+                }
+                sessionId = route.LocalId;
+                context.Request.Headers[SessionHeader] = sessionId;
             }
-            finally
+            else
             {
-                await heartbeat.StopAsync();
-                context.Response.Body = original;
-                await heartbeat.DisposeAsync();
+                // A new session: the id the client gets names this instance as its owner.
+                context.Response.OnStarting(() =>
+                {
+                    var issued = context.Response.Headers[SessionHeader].ToString();
+                    if (issued.Length > 0)
+                    {
+                        context.Response.Headers[SessionHeader] = SessionRoute.Issue(key, _instance.Id, issued, userKey);
+                    }
+                    return Task.CompletedTask;
+                });
             }
         }
-        else
+        var isStream = HttpMethods.IsGet(context.Request.Method);
+        using (isStream ? default(DrainCoordinator.InFlightScope?) : _drain.Enter())
         {
-            await _inner(context);
+            await InvokeSdkAsync(context);
         }
         if (sessionId.Length == 0)
         {
@@ -77,6 +126,30 @@ public sealed class McpEndpoint : IEndpointHandler
         else if (context.Response.StatusCode < 400)
         {
             await _sessions.TouchAsync(sessionId, context.RequestAborted);
+        }
+    }
+
+    private async Task InvokeSdkAsync(HttpContext context)
+    {
+        var interval = _options.CurrentValue.Hosting.SseHeartbeatSeconds;
+        if (interval <= 0)
+        {
+            await _inner(context);
+            return;
+        }
+        var original = context.Response.Body;
+        var heartbeat = new SseHeartbeatStream(original, TimeSpan.FromSeconds(interval),
+            () => context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true);
+        context.Response.Body = heartbeat;
+        try
+        {
+            await _inner(context);
+        }
+        finally
+        {
+            await heartbeat.StopAsync();
+            context.Response.Body = original;
+            await heartbeat.DisposeAsync();
         }
     }
 }

@@ -17,14 +17,19 @@ namespace MasterMcp.Gateway;
 /// parameters). The SDK asks this store when a request names a session it does not hold in memory; idle sessions expire
 /// (the row carries an expiry, refreshed while the session is used).
 /// </summary>
-public sealed partial class SessionStore(IStoreFactory stores, IOptionsMonitor<GatewayOptions> options, TimeProvider time, ILogger<SessionStore> logger) : ISessionMigrationHandler
+/// <remarks>
+/// With the Redis backplane a session never moves: its id names its owner, requests reaching other instances are carried
+/// there, and a session whose owner is gone is over (404), so migration is refused.
+/// </remarks>
+public sealed partial class SessionStore(IStoreFactory stores, IOptionsMonitor<GatewayOptions> options, TimeProvider time, ILogger<SessionStore> logger,
+    Scaleout.RedisBackplane? backplane = null) : ISessionMigrationHandler
 {
     private const string Partition = "session";
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastTouched = new(StringComparer.Ordinal);
 
     private ITableStore Table => stores.GetTable("sessions");
 
-    private TimeSpan IdleTimeout => TimeSpan.FromMinutes(options.CurrentValue.Sessions.IdleTimeoutMinutes);
+    private TimeSpan IdleTimeout => options.CurrentValue.Sessions.IdleTimeout;
 
     /// <inheritdoc />
     public async ValueTask OnSessionInitializedAsync(HttpContext context, string sessionId, InitializeRequestParams initializeParams, CancellationToken cancellationToken)
@@ -40,6 +45,10 @@ public sealed partial class SessionStore(IStoreFactory stores, IOptionsMonitor<G
     /// <inheritdoc />
     public async ValueTask<InitializeRequestParams?> AllowSessionMigrationAsync(HttpContext context, string sessionId, CancellationToken cancellationToken)
     {
+        if (backplane is not null)
+        {
+            return null;
+        }
         var stored = await Table.GetAsync(Partition, sessionId, SessionJsonContext.Default.StoredSession, cancellationToken);
         if (stored is null)
         {

@@ -2,6 +2,7 @@ using MasterMcp.Auth;
 using MasterMcp.Configuration;
 using MasterMcp.Credentials;
 using MasterMcp.Gateway;
+using MasterMcp.Scaleout;
 using MasterMcp.Secrets;
 using MasterMcp.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,6 +41,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddHostedService<TokenKeyWarningService>();
         services.AddBackendCredentials();
         services.AddGatewayAuth();
+        services.AddScaleout(startup);
         services.AddMcpGateway(options);
         services.AddSingleton<GatewayPipeline>();
         services.AddSingleton<IReadinessCheck, StorageReadinessCheck>();

@@ -1,4 +1,7 @@
 using System.Text.Json.Nodes;
+using MasterMcp.Backends;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol.Client;
 using MasterMcp.Tests.Fixtures;
 using MasterMcp.Tests.Gateway;
 
@@ -8,13 +11,23 @@ namespace MasterMcp.Tests.Fidelity;
 /// One gateway for the relay tests, in front of server-everything twice (stdio as <c>every</c>, Streamable HTTP as
 /// <c>everyhttp</c>) and the C# SampleServer (<c>sample</c>), which reports from the backend's side what reached it.
 /// </summary>
-public sealed class RelayFixture : IAsyncLifetime
+public sealed class RelayFixture : IAsyncLifetime, IRelayTarget
 {
     public EverythingHttpProcess EverythingHttp { get; private set; } = null!;
 
     public TestServerProcess Sample { get; private set; } = null!;
 
     public GatewayInstance Gateway { get; private set; } = null!;
+
+    public Uri McpUrl => Gateway.McpUrl;
+
+    public Uri BaseUrl => Gateway.BaseUrl;
+
+    public long PendingBackendRequests => Gateway.Services.GetRequiredService<BackendRequestTracker>().Pending;
+
+    public long CancelledBackendRequests => Gateway.Services.GetRequiredService<BackendRequestTracker>().Cancelled;
+
+    public Task<McpClient> ConnectAsync(McpClientOptions? options = null) => Gateway.ConnectAsync(options);
 
     public async Task InitializeAsync()
     {
