@@ -43,6 +43,15 @@ public sealed partial class SessionTunnel : IHostedService
         _logger = logger;
     }
 
+    private long _forwarded;
+    private long _served;
+
+    /// <summary>Requests this instance has carried to their owners so far.</summary>
+    public long ForwardedTotal => Interlocked.Read(ref _forwarded);
+
+    /// <summary>Requests this instance has served for other instances so far.</summary>
+    public long ServedTotal => Interlocked.Read(ref _served);
+
     /// <summary>Requests this instance is forwarding and waiting on.</summary>
     public int ForwardingCount => _waiting.Count;
 
@@ -58,6 +67,7 @@ public sealed partial class SessionTunnel : IHostedService
     /// <summary>Forwards this request to <paramref name="owner"/> and copies its response to the client.</summary>
     public async Task ForwardAsync(HttpContext context, string owner)
     {
+        Interlocked.Increment(ref _forwarded);
         var exchange = Guid.NewGuid();
         var frames = Channel.CreateUnbounded<TunnelFrame>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         _waiting[exchange] = frames;
@@ -202,6 +212,7 @@ public sealed partial class SessionTunnel : IHostedService
     {
         try
         {
+            Interlocked.Increment(ref _served);
             await _backplane.PublishAsync(head.ReplyTo, TunnelFrame.Encode(TunnelFrameKind.Ack, exchange));
             await using var scope = _services.CreateAsyncScope();
             using var response = new TunnelResponse(bytes => _backplane.PublishAsync(head.ReplyTo, bytes), exchange);

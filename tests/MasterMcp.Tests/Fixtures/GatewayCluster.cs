@@ -41,8 +41,14 @@ public sealed class GatewayCluster : IAsyncDisposable
     public long CancelledBackendRequests => Instances.Sum(i => i.Services.GetRequiredService<BackendRequestTracker>().Cancelled);
 
     /// <summary>Starts <paramref name="count"/> instances with <paramref name="config"/> plus the shared storage and Redis.</summary>
-    public static async Task<GatewayCluster> StartAsync(JsonObject config, int count = 3, IDictionary<string, string>? environment = null)
+    public static Task<GatewayCluster> StartAsync(JsonObject config, int count = 3, IDictionary<string, string>? environment = null) =>
+        StartAsync(_ => config, count, environment);
+
+    /// <summary>Starts instances whose configuration depends on the balancer's public URL (OAuth resource, base URL).</summary>
+    public static async Task<GatewayCluster> StartAsync(Func<Uri, JsonObject> configFor, int count = 3, IDictionary<string, string>? environment = null)
     {
+        var balancerPort = FreePort.Next();
+        var config = configFor(new Uri($"http://127.0.0.1:{balancerPort}"));
         var azurite = await AzuriteProcess.StartAsync();
         var redis = await RedisProcess.StartAsync();
         var instances = new List<GatewayInstance>();
@@ -56,7 +62,7 @@ public sealed class GatewayCluster : IAsyncDisposable
                 instanceConfig["scaleout"] = scaleout;
                 instances.Add(await GatewayInstance.StartAsync(instanceConfig, azurite.ConnectionString, environment: environment));
             }
-            var balancer = await RoundRobinBalancer.StartAsync(instances.Select(i => i.BaseUrl));
+            var balancer = await RoundRobinBalancer.StartAsync(instances.Select(i => i.BaseUrl), balancerPort);
             return new GatewayCluster(azurite, redis, instances, balancer);
         }
         catch

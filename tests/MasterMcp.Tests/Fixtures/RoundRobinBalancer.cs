@@ -31,13 +31,13 @@ public sealed class RoundRobinBalancer : IAsyncDisposable
     public Uri McpUrl => new(BaseUrl, "/mcp");
 
     /// <summary>Starts a balancer over <paramref name="destinations"/>.</summary>
-    public static async Task<RoundRobinBalancer> StartAsync(IEnumerable<Uri> destinations)
+    public static async Task<RoundRobinBalancer> StartAsync(IEnumerable<Uri> destinations, int port = 0)
     {
         var list = destinations.ToList();
         var config = new InMemoryConfigProvider(Routes(), Clusters(list));
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Services.AddSingleton<IProxyConfigProvider>(config);
         builder.Services.AddReverseProxy();
         var app = builder.Build();

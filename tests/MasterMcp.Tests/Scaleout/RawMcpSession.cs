@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace MasterMcp.Tests.Scaleout;
+
+/// <summary>A 2025-11-25 MCP session spoken over plain HTTP, so a test can send any message with any token or session id.</summary>
+public sealed class RawMcpSession(HttpClient http, Uri mcpUrl, string? token)
+{
+    /// <summary>The session id the gateway issued.</summary>
+    public string SessionId { get; private set; } = "";
+
+    /// <summary>Initializes with <paramref name="capabilities"/> and sends notifications/initialized.</summary>
+    public async Task InitializeAsync(JsonObject? capabilities = null)
+    {
+        var init = new JsonObject
+        {
+            ["jsonrpc"] = "2.0",
+            ["id"] = 1,
+            ["method"] = "initialize",
+            ["params"] = new JsonObject
+            {
+                ["protocolVersion"] = "2025-11-25",
+                ["capabilities"] = capabilities ?? new JsonObject(),
+                ["clientInfo"] = new JsonObject { ["name"] = "raw", ["version"] = "1" },
+            },
+        };
+        using var response = await SendAsync(init, sessionId: null, token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        SessionId = response.Headers.GetValues("Mcp-Session-Id").Single();
+        using var initialized = await SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["method"] = "notifications/initialized" }, SessionId, token);
+        Assert.Equal(HttpStatusCode.Accepted, initialized.StatusCode);
+    }
+
+    /// <summary>POSTs one message (headers read, body left to the caller).</summary>
+    public Task<HttpResponseMessage> SendAsync(JsonObject message, string? sessionId = "", string? bearer = "", CancellationToken cancellationToken = default)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, mcpUrl) { Content = new StringContent(message.ToJsonString(), Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
+        sessionId = sessionId == "" ? SessionId : sessionId;
+        if (sessionId is not null)
+        {
+            request.Headers.Add("Mcp-Session-Id", sessionId);
+        }
+        bearer = bearer == "" ? token : bearer;
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+        return http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+    }
+
+    /// <summary>Reads SSE events (their data as JSON) from a response until <paramref name="stop"/> says so; returns the last one.</summary>
+    public static async Task<JsonObject> ReadUntilAsync(HttpResponseMessage response, Func<JsonObject, bool> stop, CancellationToken cancellationToken = default)
+    {
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.StartsWith("data:", StringComparison.Ordinal) && line[5..].Trim().Length > 0 && JsonNode.Parse(line[5..]) is JsonObject message && stop(message))
+            {
+                return message;
+            }
+        }
+        throw new InvalidOperationException("the stream ended before the expected message");
+    }
+}
