@@ -55,7 +55,7 @@ public sealed class McpEndpoint : IEndpointHandler
         context.SetEndpoint(null);
         context.Request.RouteValues.Clear();
         var sessionId = context.Request.Headers[SessionHeader].ToString();
-        if (sessionId.Length == 0 && _drain.IsDraining)
+        if (sessionId.Length == 0 && context.Items.ContainsKey(DrainCoordinator.ArrivedWhileDrainingItem))
         {
             throw new GatewayHttpException(StatusCodes.Status503ServiceUnavailable, "draining",
                 "This instance is shutting down and takes no new sessions; send the request again (another instance will take it).")

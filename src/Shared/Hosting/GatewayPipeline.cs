@@ -16,13 +16,19 @@ namespace MasterMcp.Hosting;
 /// What runs around every handler on both hosts: correlation id, the origin-secret check, the Origin check and error mapping.
 /// Kept out of ASP.NET middleware on purpose, because the Functions host would not run Kestrel-only middleware.
 /// </summary>
-public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> options, ISecretResolver secrets, RequestAuthenticator authenticator, ILogger<GatewayPipeline> logger)
+public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> options, ISecretResolver secrets, RequestAuthenticator authenticator, ILogger<GatewayPipeline> logger,
+    Scaleout.DrainCoordinator? drain = null)
 {
     private static readonly ActivitySource Source = new("MasterMcp.Gateway");
 
     /// <summary>Runs <paramref name="route"/>'s handler for this request.</summary>
     public async Task InvokeAsync(HttpContext context, GatewayRoute route)
     {
+        if (drain?.IsDraining == true)
+        {
+            // Requests already in flight when the drain began still start sessions; these do not.
+            context.Items[Scaleout.DrainCoordinator.ArrivedWhileDrainingItem] = true;
+        }
         using var activity = Activity.Current is null ? StartActivity(context, route) : null;
         var traceId = Activity.Current?.TraceId.ToHexString() ?? context.TraceIdentifier;
         context.Response.Headers["X-Correlation-Id"] = traceId;

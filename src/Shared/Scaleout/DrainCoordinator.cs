@@ -13,6 +13,9 @@ namespace MasterMcp.Scaleout;
 /// </summary>
 public sealed partial class DrainCoordinator(IOptionsMonitor<GatewayOptions> options, TimeProvider time, ILogger<DrainCoordinator> logger, RedisBackplane? backplane = null) : IHostedLifecycleService
 {
+    /// <summary><c>HttpContext.Items</c> key of requests that arrived after the drain began.</summary>
+    public const string ArrivedWhileDrainingItem = "MasterMcp.ArrivedWhileDraining";
+
     private int _inFlight;
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -62,7 +62,22 @@ public sealed partial class SessionTunnel : IHostedService
     public Task StartAsync(CancellationToken cancellationToken) => _backplane.StartAsync(OnMessageAsync, cancellationToken);
 
     /// <inheritdoc />
-    public Task StopAsync(CancellationToken cancellationToken) => _backplane.LeaveAsync();
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _backplane.LeaveAsync();
+        // Streams still served for other instances (GET streams) end now; their clients reconnect and learn the session is over.
+        foreach (var serving in _serving.Values)
+        {
+            try
+            {
+                await serving.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // That request just finished.
+            }
+        }
+    }
 
     /// <summary>Forwards this request to <paramref name="owner"/> and copies its response to the client.</summary>
     public async Task ForwardAsync(HttpContext context, string owner)
