@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
 
@@ -17,7 +18,7 @@ namespace MasterMcp.Gateway;
 /// trigger and Kestrel therefore serve MCP through exactly the same code. With the Redis backplane, session ids name
 /// the instance that owns the session, and a request of a session owned elsewhere is carried there (<see cref="SessionTunnel"/>).
 /// </summary>
-public sealed class McpEndpoint : IEndpointHandler
+public sealed partial class McpEndpoint : IEndpointHandler
 {
     /// <summary>The path of the MCP endpoint.</summary>
     public const string Path = "/mcp";
@@ -32,9 +33,11 @@ public sealed class McpEndpoint : IEndpointHandler
     private readonly InstanceIdentity _instance;
     private readonly RedisBackplane? _backplane;
     private readonly SessionTunnel? _tunnel;
+    private readonly ILogger<McpEndpoint> _logger;
 
-    public McpEndpoint(IServiceProvider services, SessionStore sessions, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, DrainCoordinator drain, InstanceIdentity instance)
+    public McpEndpoint(IServiceProvider services, SessionStore sessions, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, DrainCoordinator drain, InstanceIdentity instance, ILogger<McpEndpoint> logger)
     {
+        _logger = logger;
         _options = options;
         var app = new ApplicationBuilder(services);
         app.UseRouting();
@@ -63,6 +66,7 @@ public sealed class McpEndpoint : IEndpointHandler
         }
         if (sessionId.Length > 0 && _drain.SessionsEnded)
         {
+            LogUnknownSession(_logger, "this instance has drained");
             await McpErrors.WriteSessionNotFoundAsync(context);
             return;
         }
@@ -74,6 +78,7 @@ public sealed class McpEndpoint : IEndpointHandler
             {
                 if (!SessionRoute.TryRead(key, sessionId, userKey, out var route))
                 {
+                    LogUnknownSession(_logger, "malformed, altered, or presented by another user");
                     // Made up, altered, or another user's: to this caller the session does not exist.
                     await McpErrors.WriteSessionNotFoundAsync(context);
                     return;
@@ -82,6 +87,7 @@ public sealed class McpEndpoint : IEndpointHandler
                 {
                     if (context.Items.ContainsKey(SessionTunnel.ForwardedItem))
                     {
+                        LogUnknownSession(_logger, $"forwarded here but owned by {route.Owner}");
                         await McpErrors.WriteSessionNotFoundAsync(context);
                         return;
                     }
@@ -91,8 +97,18 @@ public sealed class McpEndpoint : IEndpointHandler
                     }
                     return;
                 }
+                var presented = sessionId;
                 sessionId = route.LocalId;
                 context.Request.Headers[SessionHeader] = sessionId;
+                // The SDK names the session on every response; clients that take the id from each answer must keep seeing theirs.
+                context.Response.OnStarting(() =>
+                {
+                    if (context.Response.Headers.ContainsKey(SessionHeader))
+                    {
+                        context.Response.Headers[SessionHeader] = presented;
+                    }
+                    return Task.CompletedTask;
+                });
             }
             else
             {
@@ -152,4 +168,7 @@ public sealed class McpEndpoint : IEndpointHandler
             await heartbeat.DisposeAsync();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "MCP session refused with 404: {Reason}")]
+    private static partial void LogUnknownSession(ILogger logger, string reason);
 }

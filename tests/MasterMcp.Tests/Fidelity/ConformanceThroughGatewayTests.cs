@@ -48,7 +48,22 @@ public sealed class ConformanceThroughGatewayTests(ConformanceServerFixture fixt
         Assert.Equal(listed.Count, through.Scenarios.Count(s => s.Ran));
         Assert.Equal(NameIndependent.Length, prefixedRuns.SelectMany(r => r.Scenarios).Count(s => s.Ran));
 
+        var regressions = Regressions(direct, [("prefix \"\"", through.Verdicts, null), ("default prefix", prefixedChecks, NameIndependent)]);
+        foreach (var (key, status) in through.Verdicts.Where(v => !direct.Verdicts.ContainsKey(v.Key) && v.Value != ConformanceCheck.Success))
+        {
+            regressions.Add($"{key}: {status} through the gateway only");
+        }
+        Assert.True(regressions.Count == 0, "Differences from the direct run:\n" + string.Join("\n", regressions));
+    }
+
+    /// <summary>
+    /// Every check that differs from the direct run in one of <paramref name="ways"/> (each limited to some scenarios, or
+    /// null for all), and every check failing directly that is not in the suite's known baseline.
+    /// </summary>
+    internal static List<string> Regressions(ConformanceRunResult direct, IEnumerable<(string Way, IReadOnlyDictionary<string, string> Verdicts, string[]? Scenarios)> ways)
+    {
         var regressions = new List<string>();
+        var list = ways.ToList();
         foreach (var (key, status) in direct.Verdicts)
         {
             var baseline = ConformanceDirectTests.KnownFailures.TryGetValue(key, out var known) && known.Status == status;
@@ -56,9 +71,9 @@ public sealed class ConformanceThroughGatewayTests(ConformanceServerFixture fixt
             {
                 regressions.Add($"{key}: {status} directly (not in the baseline)");
             }
-            foreach (var (way, verdicts) in new[] { ("prefix \"\"", through.Verdicts), ("default prefix", (IReadOnlyDictionary<string, string>)prefixedChecks) })
+            foreach (var (way, verdicts, scenarios) in list)
             {
-                if (way == "default prefix" && !NameIndependent.Contains(key.Split('/')[0]))
+                if (scenarios is not null && !scenarios.Contains(key.Split('/')[0]))
                 {
                     continue;
                 }
@@ -69,11 +84,7 @@ public sealed class ConformanceThroughGatewayTests(ConformanceServerFixture fixt
                 }
             }
         }
-        foreach (var (key, status) in through.Verdicts.Where(v => !direct.Verdicts.ContainsKey(v.Key) && v.Value != ConformanceCheck.Success))
-        {
-            regressions.Add($"{key}: {status} through the gateway only");
-        }
-        Assert.True(regressions.Count == 0, "Differences from the direct run:\n" + string.Join("\n", regressions));
+        return regressions;
     }
 
     private async Task<GatewayInstance> StartGatewayAsync(string? prefix)

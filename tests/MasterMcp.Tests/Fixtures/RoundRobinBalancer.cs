@@ -54,7 +54,16 @@ public sealed class RoundRobinBalancer : IAsyncDisposable
     }
 
     private static IReadOnlyList<RouteConfig> Routes() =>
-        [new RouteConfig { RouteId = "all", ClusterId = "gateways", Match = new RouteMatch { Path = "{**catch-all}" } }];
+    [
+        new RouteConfig
+        {
+            RouteId = "all",
+            ClusterId = "gateways",
+            Match = new RouteMatch { Path = "{**catch-all}" },
+            // Platform balancers keep the Host the client used; the gateway's DNS-rebinding check depends on it.
+            Transforms = [new Dictionary<string, string> { ["RequestHeaderOriginalHost"] = "true" }],
+        },
+    ];
 
     private static IReadOnlyList<ClusterConfig> Clusters(IEnumerable<Uri> destinations) =>
     [

@@ -118,8 +118,14 @@ public sealed class ScaleoutTests(ScaleoutAuthFixture fixture) : IClassFixture<S
                 Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
             }
         }
-        using var genuine = await session.SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = 2, ["method"] = "ping" });
-        Assert.Equal(HttpStatusCode.OK, genuine.StatusCode);
+        // Every answer names the session as the client knows it (clients such as the TypeScript SDK adopt the id of each
+        // response), whichever instance the request reached.
+        for (var i = 0; i < 3; i++)
+        {
+            using var genuine = await session.SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = 2, ["method"] = "ping" });
+            Assert.Equal(HttpStatusCode.OK, genuine.StatusCode);
+            Assert.Equal(session.SessionId, genuine.Headers.GetValues("Mcp-Session-Id").Single());
+        }
     }
 
     private static SessionTunnel Tunnel(Fixtures.GatewayInstance instance) => instance.Services.GetRequiredService<SessionTunnel>();
