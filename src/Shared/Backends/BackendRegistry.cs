@@ -8,10 +8,11 @@ using ModelContextProtocol.Server;
 namespace MasterMcp.Backends;
 
 /// <summary>
-/// Owns every backend session of this instance. Each backend has one shared session (used for catalog listing, for
-/// backends declared <c>session: shared</c>, and for stateless clients), and backends in <c>per_client</c> mode get one
-/// session per downstream client session, so a backend's server→client requests reach exactly the client that owns it.
-/// Follows configuration reloads: removed backends are closed (their processes killed), added ones appear.
+/// Finds or creates the backend session a request runs on. Each backend has one shared session (used for catalog
+/// listing, for backends declared <c>session: shared</c>, and for stateless clients); backends in <c>per_client</c> mode
+/// get one session per downstream client session, owned by that session's <see cref="DownstreamSession"/>, so a backend's
+/// server→client requests reach exactly the client that owns it; per-user backends without a client session get one per
+/// (user, backend). Follows configuration reloads: removed or changed backends are closed (their processes killed).
 /// </summary>
 public sealed partial class BackendRegistry : IAsyncDisposable
 {
@@ -26,15 +27,16 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     private readonly ILogger<BackendRegistry> _logger;
     private readonly GatewayConfigMonitor _config;
     private readonly ConcurrentDictionary<string, BackendClient> _shared = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string Session, string Backend), BackendClient> _perSession = new();
-    private readonly ConcurrentDictionary<string, McpServer> _downstream = new(StringComparer.Ordinal);
+    private readonly DownstreamSessions _sessions;
+    private readonly ConcurrentDictionary<(string User, string Backend), BackendClient> _perUser = new();
     private readonly ConcurrentDictionary<(string Profile, string Backend), BackendClient> _profiles = new();
     private readonly IDisposable _subscription;
     private readonly Lock _gate = new();
     private IReadOnlyDictionary<string, BackendDefinition> _definitions;
 
-    public BackendRegistry(GatewayConfigMonitor config, BackendConnector connector, ProgressRelay progress, MrtrBridge bridge, TimeProvider time, ILoggerFactory loggerFactory)
+    public BackendRegistry(GatewayConfigMonitor config, BackendConnector connector, ProgressRelay progress, MrtrBridge bridge, DownstreamSessions sessions, TimeProvider time, ILoggerFactory loggerFactory)
     {
+        _sessions = sessions;
         _bridge = bridge;
         _config = config;
         _connector = connector;
@@ -52,8 +54,6 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     /// <summary>Raised when a backend session that belongs to one client session says one of its lists changed (backend id, client session id).</summary>
     public event Action<string, string>? ClientListChanged;
 
-    /// <summary>Raised after a downstream session ended and its backend sessions were closed.</summary>
-    public event Action<string>? SessionEnded;
 
     /// <summary>Backends in configuration order.</summary>
     public IReadOnlyList<BackendDefinition> Definitions => [.. _config.CurrentValue.Servers.Where(s => _definitions.ContainsKey(s.Id)).Select(s => _definitions[s.Id])];
@@ -61,8 +61,8 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     /// <summary>The backend with this id, or null.</summary>
     public BackendDefinition? Find(string id) => _definitions.TryGetValue(id, out var d) ? d : null;
 
-    /// <summary>How many per-client backend sessions are open (all backends).</summary>
-    public int PerClientSessionCount => _perSession.Count;
+    /// <summary>How many per-client and per-user backend sessions are open (all backends).</summary>
+    public int PerClientSessionCount => _sessions.All.Sum(s => s.Backends.Count) + _perUser.Count;
 
     /// <summary>The shared session of a backend.</summary>
     public BackendClient Shared(BackendDefinition definition) =>
@@ -98,8 +98,8 @@ public sealed partial class BackendRegistry : IAsyncDisposable
         }
         // The link needs the session-level server (unsolicited traffic goes to the session's GET stream), not the
         // request-bound one that handlers see.
-        var session = _downstream.GetOrAdd(sessionId, server!);
-        var client = _perSession.GetOrAdd((sessionId, definition.Id), key => Create(definition, key.Session, new DownstreamLink(session), session.ClientCapabilities));
+        var session = _sessions.Track(server!, null)!;
+        var client = session.Backends.GetOrAdd(definition.Id, _ => Create(definition, session.Id, new DownstreamLink(session.Server), session.Server.ClientCapabilities));
         EnforceProcessCap(definition);
         return client;
     }
@@ -155,9 +155,9 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     /// <summary>Forwards a client's notification (e.g. roots/list_changed) to every backend session of that client session.</summary>
     public async Task ForwardToBackendsAsync(string sessionId, string method, System.Text.Json.Nodes.JsonNode? parameters, CancellationToken cancellationToken)
     {
-        foreach (var (key, backend) in _perSession.ToArray())
+        foreach (var backend in _sessions.Find(sessionId)?.Backends.Values.ToArray() ?? [])
         {
-            if (key.Session != sessionId || backend.State != BackendState.Connected)
+            if (backend.State != BackendState.Connected)
             {
                 continue;
             }
@@ -180,23 +180,17 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     /// </summary>
     public BackendClient ForUser(BackendDefinition definition, McpServer? server, string userKey, Func<HttpClient> httpClient)
     {
-        var sessionId = server?.SessionId;
-        var owner = definition.SessionMode == BackendSessionMode.PerClient && sessionId is not null ? sessionId : "user:" + userKey;
-        DownstreamLink? link = null;
-        ClientCapabilities? capabilities = null;
-        if (owner == sessionId)
-        {
-            // As in For(): the link needs the session-level server, not the request-bound one.
-            var session = _downstream.GetOrAdd(sessionId, server!);
-            link = new DownstreamLink(session);
-            capabilities = session.ClientCapabilities;
-        }
-        var client = _perSession.GetOrAdd((owner, definition.Id), key =>
+        var session = definition.SessionMode == BackendSessionMode.PerClient && server?.SessionId is not null ? _sessions.Track(server, null) : null;
+        BackendClient Create(string owner, DownstreamLink? link, ClientCapabilities? capabilities)
         {
             var http = httpClient();
             var logger = _loggerFactory.CreateLogger<BackendClient>();
-            return new BackendClient(definition, key.Session + "/" + userKey, (d, ct) => _connector.ConnectAsync(d, ClientOptions(d, key.Session, link, capabilities), http, ct), _time, logger) { Link = link };
-        });
+            return new BackendClient(definition, owner + "/" + userKey, (d, ct) => _connector.ConnectAsync(d, ClientOptions(d, owner, link, capabilities), http, ct), _time, logger) { Link = link };
+        }
+        // As in For(): the link needs the session-level server, not the request-bound one.
+        var client = session is not null
+            ? session.Backends.GetOrAdd(definition.Id, _ => Create(session.Id, new DownstreamLink(session.Server), session.Server.ClientCapabilities))
+            : _perUser.GetOrAdd((userKey, definition.Id), _ => Create("user:" + userKey, null, null));
         // The SDK binds a session to its user; this keeps a session id presented by someone else from reaching the owner's tokens.
         return client.Owner.EndsWith("/" + userKey, StringComparison.Ordinal)
             ? client
@@ -206,61 +200,51 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     /// <summary>Closes a user's sessions of one backend (their connection was revoked or their token is no longer valid).</summary>
     public async Task EndUserSessionsAsync(string backendId, string userKey)
     {
-        foreach (var (key, client) in _perSession.ToArray())
+        if (_perUser.TryRemove((userKey, backendId), out var shared))
         {
-            if (key.Backend == backendId && client.Owner.EndsWith("/" + userKey, StringComparison.Ordinal) && _perSession.TryRemove(key, out _))
+            await shared.DisposeAsync();
+        }
+        foreach (var session in _sessions.All)
+        {
+            if (session.Backends.TryGetValue(backendId, out var client) && client.Owner.EndsWith("/" + userKey, StringComparison.Ordinal)
+                && session.Backends.TryRemove(new KeyValuePair<string, BackendClient>(backendId, client)))
             {
                 await client.DisposeAsync();
             }
         }
     }
 
-    /// <summary>Closes every backend session of a downstream session (it ended or expired).</summary>
-    public async Task EndSessionAsync(string sessionId)
-    {
-        _downstream.TryRemove(sessionId, out _);
-        foreach (var key in _perSession.Keys.Where(k => k.Session == sessionId).ToList())
-        {
-            if (_perSession.TryRemove(key, out var client))
-            {
-                await client.DisposeAsync();
-            }
-        }
-        SessionEnded?.Invoke(sessionId);
-    }
+    /// <summary>Ends a downstream session (DELETE, expiry): its object closes every backend session it owns.</summary>
+    public Task EndSessionAsync(string sessionId) => _sessions.EndAsync(sessionId);
 
     /// <summary>Downstream sessions currently known on this instance (to send them list_changed).</summary>
-    public IReadOnlyCollection<McpServer> DownstreamSessions => [.. _downstream.Values];
+    public IReadOnlyCollection<McpServer> DownstreamSessions => [.. _sessions.All.Select(s => s.Server)];
 
-    /// <summary>Remembers a downstream session so it receives notifications (keeps the session-level server once known).</summary>
-    public void Track(McpServer server)
-    {
-        if (server.SessionId is { } id)
-        {
-            _downstream.TryAdd(id, server);
-        }
-    }
-
-    /// <summary>Remembers the session-level server of a downstream session as it starts (replacing anything seen before).</summary>
-    public void TrackSession(McpServer server)
-    {
-        if (server.SessionId is { } id)
-        {
-            _downstream[id] = server;
-        }
-    }
+    /// <summary>Remembers a downstream session seen in a request, in case the SDK did not announce it.</summary>
+    public void Track(McpServer server, Auth.GatewayUser? user) => _sessions.Track(server, user);
 
     /// <summary>Closes per-client sessions idle for longer than <paramref name="idle"/>; returns how many.</summary>
     public async Task<int> EvictIdleAsync(TimeSpan idle)
     {
         var cutoff = _time.GetUtcNow() - idle;
         var count = 0;
-        foreach (var (key, client) in _perSession.ToArray())
+        foreach (var (key, client) in _perUser.ToArray())
         {
-            if (client.LastUsed < cutoff && _perSession.TryRemove(key, out _))
+            if (client.LastUsed < cutoff && _perUser.TryRemove(key, out _))
             {
                 await client.DisposeAsync();
                 count++;
+            }
+        }
+        foreach (var session in _sessions.All)
+        {
+            foreach (var (backendId, client) in session.Backends.ToArray())
+            {
+                if (client.LastUsed < cutoff && session.Backends.TryRemove(new KeyValuePair<string, BackendClient>(backendId, client)))
+                {
+                    await client.DisposeAsync();
+                    count++;
+                }
             }
         }
         return count;
@@ -273,17 +257,17 @@ public sealed partial class BackendRegistry : IAsyncDisposable
             return;
         }
         var cap = _config.CurrentValue.Sessions.MaxStdioProcesses;
-        var stdio = _perSession.Where(p => p.Value.Definition.Kind == BackendKind.Stdio).ToList();
+        var stdio = _sessions.All.SelectMany(s => s.Backends.Values.Where(c => c.Definition.Kind == BackendKind.Stdio).Select(c => (Session: s, Client: c))).ToList();
         if (stdio.Count <= cap)
         {
             return;
         }
         // Over the cap: close the least recently used per-client processes.
-        foreach (var (key, client) in stdio.OrderBy(p => p.Value.LastUsed).Take(stdio.Count - cap))
+        foreach (var (session, client) in stdio.OrderBy(p => p.Client.LastUsed).Take(stdio.Count - cap))
         {
-            if (_perSession.TryRemove(key, out _))
+            if (session.Backends.TryRemove(new KeyValuePair<string, BackendClient>(client.Definition.Id, client)))
             {
-                LogEvicted(_logger, client.Definition.Id, key.Session);
+                LogEvicted(_logger, client.Definition.Id, session.Id);
                 _ = client.DisposeAsync().AsTask();
             }
         }
@@ -352,9 +336,16 @@ public sealed partial class BackendRegistry : IAsyncDisposable
             {
                 await shared.DisposeAsync();
             }
-            foreach (var key in _perSession.Keys.Where(k => k.Backend == id).ToList())
+            foreach (var key in _perUser.Keys.Where(k => k.Backend == id).ToList())
             {
-                if (_perSession.TryRemove(key, out var client))
+                if (_perUser.TryRemove(key, out var client))
+                {
+                    await client.DisposeAsync();
+                }
+            }
+            foreach (var session in _sessions.All)
+            {
+                if (session.Backends.TryRemove(id, out var client))
                 {
                     await client.DisposeAsync();
                 }
@@ -375,9 +366,9 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _subscription.Dispose();
-        var all = _shared.Values.Concat(_perSession.Values).Concat(_profiles.Values).ToList();
+        var all = _shared.Values.Concat(_perUser.Values).Concat(_profiles.Values).ToList();
         _shared.Clear();
-        _perSession.Clear();
+        _perUser.Clear();
         _profiles.Clear();
         await Task.WhenAll(all.Select(c => c.DisposeAsync().AsTask()));
     }

@@ -25,12 +25,13 @@ public sealed partial class UserBackendAccess
     private readonly IHttpMessageHandlerFactory _handlers;
     private readonly IHttpContextAccessor _http;
     private readonly ILogger<UserBackendAccess> _logger;
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<McpServer, byte>> _sessionsByUser = new(StringComparer.Ordinal);
+    private readonly DownstreamSessions _sessions;
 
-    public UserBackendAccess(BackendRegistry registry, BackendCredentials credentials, TokenVault vault, ConnectFlow flow, IHttpMessageHandlerFactory handlers,
+    public UserBackendAccess(BackendRegistry registry, DownstreamSessions sessions, BackendCredentials credentials, TokenVault vault, ConnectFlow flow, IHttpMessageHandlerFactory handlers,
         IHttpContextAccessor http, ILogger<UserBackendAccess> logger)
     {
         _registry = registry;
+        _sessions = sessions;
         _credentials = credentials;
         _vault = vault;
         _flow = flow;
@@ -111,22 +112,12 @@ public sealed partial class UserBackendAccess
     }
 
     /// <summary>Remembers which user a client session belongs to, so connection changes reach exactly their sessions.</summary>
-    public void Track(GatewayUser user, McpServer server)
-    {
-        if (server.SessionId is not null)
-        {
-            _sessionsByUser.GetOrAdd(IdentityOf(user).StorageKey, _ => new ConcurrentDictionary<McpServer, byte>())[server] = 0;
-        }
-    }
+    public void Track(GatewayUser user, McpServer server) => _sessions.Track(server, user);
 
     private async Task NotifyAsync(string userStorageKey, string backendId, string? elicitationId)
     {
         UserChanged?.Invoke(userStorageKey, backendId);
-        if (!_sessionsByUser.TryGetValue(userStorageKey, out var sessions))
-        {
-            return;
-        }
-        foreach (var server in sessions.Keys)
+        foreach (var server in _sessions.All.Where(s => s.User is { } u && IdentityOf(u).StorageKey == userStorageKey).Select(s => s.Server))
         {
             try
             {
@@ -138,8 +129,7 @@ public sealed partial class UserBackendAccess
             }
             catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException or IOException)
             {
-                // That session is gone.
-                sessions.TryRemove(server, out _);
+                // That session is gone; the SDK ends it, which removes it.
             }
         }
     }

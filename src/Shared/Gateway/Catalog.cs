@@ -26,7 +26,7 @@ public sealed partial class Catalog
 
     private readonly Credentials.UserBackendAccess _access;
 
-    public Catalog(BackendRegistry registry, Credentials.UserBackendAccess access, TimeProvider time, ILogger<Catalog> logger)
+    public Catalog(BackendRegistry registry, DownstreamSessions sessions, Credentials.UserBackendAccess access, TimeProvider time, ILogger<Catalog> logger)
     {
         _registry = registry;
         _access = access;
@@ -34,7 +34,7 @@ public sealed partial class Catalog
         _logger = logger;
         registry.ListChanged += (backendId, _) => Invalidate(backendId);
         registry.ClientListChanged += (backendId, sessionId) => InvalidateOwner(sessionId, backendId);
-        registry.SessionEnded += Forget;
+        sessions.Ended += Forget;
         access.UserChanged += (userKey, backendId) =>
         {
             InvalidateUser(backendId, userKey);

@@ -20,28 +20,28 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
 
     public async ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> context, CancellationToken cancellationToken)
     {
-        registry.Track(context.Server);
+        registry.Track(context.Server, Auth.GatewayUser.FromPrincipal(context.User));
         var snapshot = await catalog.GetAsync(context, cancellationToken);
         return new ListToolsResult { Tools = [.. snapshot.Tools.Select(t => t.Tool)] };
     }
 
     public async ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> context, CancellationToken cancellationToken)
     {
-        registry.Track(context.Server);
+        registry.Track(context.Server, Auth.GatewayUser.FromPrincipal(context.User));
         var snapshot = await catalog.GetAsync(context, cancellationToken);
         return new ListPromptsResult { Prompts = [.. snapshot.Prompts.Select(p => p.Prompt)] };
     }
 
     public async ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> context, CancellationToken cancellationToken)
     {
-        registry.Track(context.Server);
+        registry.Track(context.Server, Auth.GatewayUser.FromPrincipal(context.User));
         var snapshot = await catalog.GetAsync(context, cancellationToken);
         return new ListResourcesResult { Resources = [.. snapshot.Resources.Select(r => r.Resource)] };
     }
 
     public async ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> context, CancellationToken cancellationToken)
     {
-        registry.Track(context.Server);
+        registry.Track(context.Server, Auth.GatewayUser.FromPrincipal(context.User));
         var snapshot = await catalog.GetAsync(context, cancellationToken);
         return new ListResourceTemplatesResult { ResourceTemplates = [.. snapshot.Templates.Select(t => t.Template)] };
     }
@@ -191,7 +191,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     public async ValueTask<EmptyResult> SetLoggingLevelAsync(RequestContext<SetLevelRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("logging/setLevel needs params", McpErrorCode.InvalidParams);
-        registry.Track(context.Server);
+        registry.Track(context.Server, Auth.GatewayUser.FromPrincipal(context.User));
         // Only backends whose sessions belong to this client can deliver its log messages; tell each of them.
         var targets = registry.Definitions.Where(d => d.SessionMode == BackendSessionMode.PerClient && !d.UsesUserCredentials && context.Server.SessionId is not null);
         await Task.WhenAll(targets.Select(async d =>

@@ -17,6 +17,7 @@ public static class GatewayMcpServiceCollectionExtensions
         services.AddHttpClient(BackendConnector.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan);
         services.AddSingleton<BackendConnector>();
         services.AddSingleton<MrtrBridge>();
+        services.AddSingleton<DownstreamSessions>();
         services.AddSingleton<BackendRegistry>();
         services.AddSingleton<BackendRequestTracker>();
         services.AddSingleton<ProgressRelay>();
@@ -49,7 +50,12 @@ public static class GatewayMcpServiceCollectionExtensions
                 transport.RunSessionHandler = async (context, server, cancellationToken) =>
                 {
                     var registry = context.RequestServices.GetRequiredService<BackendRegistry>();
-                    registry.TrackSession(server);
+                    // The session's one object: created here, disposed when the SDK ends the session (DELETE, idle, shutdown).
+                    // (Stateless requests of 2026-07-28 clients run here too, without a session.)
+                    if (server.SessionId is not null)
+                    {
+                        context.RequestServices.GetRequiredService<DownstreamSessions>().Begin(server, Auth.GatewayUser.From(context));
+                    }
                     // A client's roots changed: tell each of its own backend sessions, which may ask it for roots again.
                     await using var roots = server.RegisterNotificationHandler(NotificationMethods.RootsListChangedNotification, (notification, ct) =>
                         server.SessionId is { } sessionId

@@ -22,10 +22,9 @@ namespace MasterMcp.Gateway;
 /// there, and a session whose owner is gone is over (404), so migration is refused.
 /// </remarks>
 public sealed partial class SessionStore(IStoreFactory stores, IOptionsMonitor<GatewayOptions> options, TimeProvider time, ILogger<SessionStore> logger,
-    Scaleout.RedisBackplane? backplane = null) : ISessionMigrationHandler
+    Backends.DownstreamSessions sessions, Scaleout.RedisBackplane? backplane = null) : ISessionMigrationHandler
 {
     private const string Partition = "session";
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastTouched = new(StringComparer.Ordinal);
 
     private ITableStore Table => stores.GetTable("sessions");
 
@@ -39,7 +38,6 @@ public sealed partial class SessionStore(IStoreFactory stores, IOptionsMonitor<G
             UserKey = Auth.GatewayUser.From(context)?.Key,
         };
         await Table.UpsertAsync(Partition, sessionId, record, SessionJsonContext.Default.StoredSession, time.GetUtcNow() + IdleTimeout, cancellationToken);
-        _lastTouched[sessionId] = time.GetUtcNow();
     }
 
     /// <inheritdoc />
@@ -69,11 +67,15 @@ public sealed partial class SessionStore(IStoreFactory stores, IOptionsMonitor<G
     public async Task TouchAsync(string sessionId, CancellationToken cancellationToken, bool force = false)
     {
         var now = time.GetUtcNow();
-        if (!force && _lastTouched.TryGetValue(sessionId, out var last) && now - last < IdleTimeout / 4)
+        var session = sessions.Find(sessionId);
+        if (!force && session is not null && now - session.LastStored < IdleTimeout / 4)
         {
             return;
         }
-        _lastTouched[sessionId] = now;
+        if (session is not null)
+        {
+            session.LastStored = now;
+        }
         var stored = await Table.GetAsync(Partition, sessionId, SessionJsonContext.Default.StoredSession, cancellationToken);
         if (stored is not null)
         {
@@ -91,7 +93,6 @@ public sealed partial class SessionStore(IStoreFactory stores, IOptionsMonitor<G
     /// <summary>Forgets a session (DELETE by the client).</summary>
     public async Task DeleteAsync(string sessionId, CancellationToken cancellationToken)
     {
-        _lastTouched.TryRemove(sessionId, out _);
         await Table.DeleteAsync(Partition, sessionId, cancellationToken: cancellationToken);
     }
 
