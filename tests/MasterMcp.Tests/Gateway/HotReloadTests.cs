@@ -51,16 +51,6 @@ public sealed class HotReloadTests
         Assert.Contains("beta__echo", removed);
     }
 
-    private static JsonObject SampleStdio(string id, string name, string marker) => new()
-    {
-        ["id"] = id,
-        ["command"] = "dotnet",
-        ["args"] = new JsonArray(TestServerProcess.AssemblyOf("SampleServer"), "--stdio", "--name", name),
-        ["config"] = new JsonObject { ["environment"] = new JsonObject { ["TEST_MARKER"] = marker } },
-        ["health_check_seconds"] = 0,
-        ["timeout_ms"] = 15000,
-    };
-
     [Fact]
     public async Task Reload_RestartsOnlyChangedBackends_OthersKeepTheirProcessesAndSessions()
     {
@@ -69,7 +59,7 @@ public sealed class HotReloadTests
         JsonObject Config(string level, string swapName) => new()
         {
             ["logging"] = new JsonObject { ["level"] = level },
-            ["servers"] = new JsonArray(SampleStdio("keep", "keep", keepMarker), SampleStdio("swap", swapName, swapMarker)),
+            ["servers"] = new JsonArray(StdioLifecycleTests.SampleStdio("keep", keepMarker), StdioLifecycleTests.SampleStdio("swap", swapMarker, name: swapName)),
         };
         await using var gateway = await GatewayInstance.StartAsync(Config("information", "swap"));
         var monitor = gateway.Services.GetRequiredService<GatewayConfigMonitor>();
