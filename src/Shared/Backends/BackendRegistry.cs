@@ -198,7 +198,7 @@ public sealed partial class BackendRegistry : IAsyncDisposable
         {
             var http = httpClient();
             var logger = _loggerFactory.CreateLogger<BackendClient>();
-            return new BackendClient(definition, key.Session + "/" + userKey, (d, ct) => _connector.ConnectAsync(d, ClientOptions(d, key.Session, link, capabilities), http, ct), _time, logger) { Link = link };
+            return new BackendClient(Current(definition), key.Session + "/" + userKey, (d, ct) => _connector.ConnectAsync(d, ClientOptions(d, key.Session, link, capabilities), http, ct), _time, logger) { Link = link };
         });
         // The SDK binds a session to its user; this keeps a session id presented by someone else from reaching the owner's tokens.
         return client.Owner.EndsWith("/" + userKey, StringComparison.Ordinal)
@@ -294,9 +294,14 @@ public sealed partial class BackendRegistry : IAsyncDisposable
 
     private BackendClient Create(BackendDefinition definition, string owner, DownstreamLink? link, ClientCapabilities? capabilities)
     {
+        definition = Current(definition);
         var logger = _loggerFactory.CreateLogger<BackendClient>();
         return new BackendClient(definition, owner, (d, ct) => _connector.ConnectAsync(d, ClientOptions(d, owner, link, capabilities), ct), _time, logger) { Link = link };
     }
+
+    // A request that looked its backend up just before a reload swapped the definitions must not open a session with the
+    // old definition after the reload closed the old sessions.
+    private BackendDefinition Current(BackendDefinition definition) => Find(definition.Id) ?? definition;
 
     private McpClientOptions ClientOptions(BackendDefinition definition, string owner, DownstreamLink? link, ClientCapabilities? capabilities)
     {
