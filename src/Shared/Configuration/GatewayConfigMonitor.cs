@@ -49,9 +49,6 @@ public sealed partial class GatewayConfigMonitor : IOptionsMonitor<GatewayOption
     /// <summary>How many reloads were applied.</summary>
     public int ReloadCount { get; private set; }
 
-    /// <summary>How many reloads were processed (applied or refused).</summary>
-    public int ProcessedCount { get; private set; }
-
     /// <inheritdoc />
     public GatewayOptions Get(string? name) => CurrentValue;
 
@@ -131,7 +128,6 @@ public sealed partial class GatewayConfigMonitor : IOptionsMonitor<GatewayOption
         }
         finally
         {
-            ProcessedCount++;
             _reloading.Release();
         }
     }
