@@ -53,7 +53,7 @@ public static class ReturnUrls
             {
                 if (char.IsControl(c) || char.IsWhiteSpace(c) || c == '\\')
                 {
-                    return $"contains a percent-encoded {Describe(c)}";
+                    return $"contains {Describe(c)} once percent-decoded";
                 }
             }
             layer = decoded;

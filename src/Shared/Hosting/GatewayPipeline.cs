@@ -133,10 +133,17 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         {
             await context.Request.ReadFormAsync(context.RequestAborted);
         }
-        catch (Exception ex) when (ex is InvalidDataException or DecoderFallbackException or FormatException)
+        catch (Exception ex) when (ex is InvalidDataException or DecoderFallbackException or NotSupportedException
+            or (IOException and not BadHttpRequestException) && !context.RequestAborted.IsCancellationRequested)
         {
-            throw new GatewayHttpException(StatusCodes.Status400BadRequest, "invalid_request",
-                "The form body cannot be read: " + (ex is InvalidDataException ? ex.Message.TrimEnd('.') : "it is not valid UTF-8 form encoding") + ".");
+            var problem = ex switch
+            {
+                InvalidDataException => ex.Message.TrimEnd('.'),
+                NotSupportedException => "its charset is not supported (send UTF-8)",
+                DecoderFallbackException => "it is not valid in its charset",
+                _ => "it ends before it is complete",
+            };
+            throw new GatewayHttpException(StatusCodes.Status400BadRequest, "invalid_request", "The form body cannot be read: " + problem + ".");
         }
         finally
         {

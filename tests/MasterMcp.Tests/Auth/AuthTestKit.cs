@@ -106,6 +106,25 @@ public static class AuthTestKit
         return Query(final, "code") ?? throw new InvalidOperationException("no code in " + final);
     }
 
+    /// <summary>Registers a client, runs the browser part as <paramref name="login"/> and redeems the code: an access token for /mcp.</summary>
+    public static async Task<string> AccessTokenAsync(Uri gateway, string login)
+    {
+        var (clientId, secret) = await RegisterAsync(gateway);
+        var (verifier, challenge) = Pkce();
+        var code = await AuthorizeCodeAsync(AuthorizeUrl(gateway, clientId, challenge), login);
+        var (status, body) = await TokenAsync(gateway, new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = Redirect,
+            ["code_verifier"] = verifier,
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
+        });
+        Assert.Equal(HttpStatusCode.OK, status);
+        return body["access_token"]!.GetValue<string>();
+    }
+
     /// <summary>One query parameter of a URL.</summary>
     public static string? Query(Uri uri, string name) =>
         Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(uri.Query).TryGetValue(name, out var v) ? v.ToString() : null;

@@ -181,23 +181,7 @@ public sealed class GatewayModeFlowTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal(2, jwks["keys"]!.AsArray().Count);
     }
 
-    private async Task<string> TokenForAsync(string login)
-    {
-        var (clientId, secret) = await AuthTestKit.RegisterAsync(_gateway.BaseUrl);
-        var (verifier, challenge) = AuthTestKit.Pkce();
-        var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(_gateway.BaseUrl, clientId, challenge), login);
-        var (status, body) = await AuthTestKit.TokenAsync(_gateway.BaseUrl, new Dictionary<string, string>
-        {
-            ["grant_type"] = "authorization_code",
-            ["code"] = code,
-            ["redirect_uri"] = AuthTestKit.Redirect,
-            ["code_verifier"] = verifier,
-            ["client_id"] = clientId,
-            ["client_secret"] = secret!,
-        });
-        Assert.Equal(HttpStatusCode.OK, status);
-        return body["access_token"]!.GetValue<string>();
-    }
+    private Task<string> TokenForAsync(string login) => AuthTestKit.AccessTokenAsync(_gateway.BaseUrl, login);
 
     private static ClientOAuthOptions OAuthOptions(BrowserDriver browser) => new()
     {
