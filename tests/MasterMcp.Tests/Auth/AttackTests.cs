@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using MasterMcp.Tests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MasterMcp.Tests.Auth;
 
@@ -9,25 +10,12 @@ namespace MasterMcp.Tests.Auth;
 [Collection("azurite")]
 public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
 {
-    private OidcProviderProcess _idp = null!;
-    private TestServerProcess _backend = null!;
-    private GatewayInstance _gateway = null!;
-    private Uri Base => _gateway.BaseUrl;
+    private GatewayModeBed _bed = null!;
+    private Uri Base => _bed.Gateway.BaseUrl;
 
-    public async Task InitializeAsync()
-    {
-        _idp = await OidcProviderProcess.StartAsync();
-        _backend = await TestServerProcess.StartAsync("SampleServer", "--name", "alpha");
-        var port = AuthTestKit.FreePort();
-        _gateway = await GatewayInstance.StartAsync(AuthTestKit.GatewayConfig(port, _idp.Issuer, _backend.McpUrl, AuthTestKit.NewSigningKeyReference()), azurite.ConnectionString, port: port);
-    }
+    public async Task InitializeAsync() => _bed = await GatewayModeBed.StartAsync(azurite.ConnectionString);
 
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _backend.DisposeAsync();
-        await _idp.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _bed.DisposeAsync();
 
     [Fact]
     public async Task Authorize_WithoutPkce_RedirectsWithInvalidRequest()
@@ -193,6 +181,24 @@ public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
         using var browser = new BrowserDriver();
         var back = await browser.RunAsync(new Uri(Base, "/auth/login?return_url=" + Uri.EscapeDataString("/connections?x=1")), new Uri(Base, "/connections").ToString());
         Assert.Equal(new Uri(Base, "/connections?x=1"), back);
+    }
+
+    [Fact]
+    public async Task LoginCallback_WithAStoredReturnUrlThatLeavesTheGateway_Is400AndNeverRedirects()
+    {
+        // A login state written before return URLs were checked at /auth/login (states live ten minutes).
+        using var browser = new BrowserDriver();
+        var callback = await browser.RunAsync(new Uri(Base, "/auth/login?return_url=%2Fconnections"), new Uri(Base, "/oauth/callback").ToString());
+        var store = _bed.Gateway.Services.GetRequiredService<MasterMcp.Auth.AuthStore>();
+        var row = MasterMcp.Auth.TokenCrypto.Hash(AuthTestKit.Query(callback, "state")!);
+        var login = await store.GetAsync(MasterMcp.Auth.AuthStore.Logins, row, MasterMcp.Auth.AuthJsonContext.Default.LoginState, default);
+        await store.UpsertAsync(MasterMcp.Auth.AuthStore.Logins, row, login!.Value with { ReturnUrl = "/\r/evil.example/x" }, MasterMcp.Auth.AuthJsonContext.Default.LoginState,
+            login.ExpiresAt, default);
+
+        using var response = await browser.GetAsync(callback);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        Assert.Contains("control character U+000D", WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()), StringComparison.Ordinal);
     }
 
     [Theory]

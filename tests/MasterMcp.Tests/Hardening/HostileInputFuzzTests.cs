@@ -25,30 +25,20 @@ public sealed class HostileInputFuzzTests(AzuriteFixture azurite, ITestOutputHel
     private const int DefaultRequests = 10_000;
     private const int MaxBodyBytes = 256 * 1024;
 
-    private OidcProviderProcess _idp = null!;
-    private TestServerProcess _backend = null!;
-    private GatewayInstance _gateway = null!;
+    private GatewayModeBed _bed = null!;
 
-    private Uri Base => _gateway.BaseUrl;
+    private GatewayInstance Gateway => _bed.Gateway;
 
-    public async Task InitializeAsync()
+    private Uri Base => Gateway.BaseUrl;
+
+    public async Task InitializeAsync() => _bed = await GatewayModeBed.StartAsync(azurite.ConnectionString, config =>
     {
-        _idp = await OidcProviderProcess.StartAsync();
-        _backend = await TestServerProcess.StartAsync("SampleServer", "--name", "alpha");
-        var port = AuthTestKit.FreePort();
-        var config = AuthTestKit.GatewayConfig(port, _idp.Issuer, _backend.McpUrl, AuthTestKit.NewSigningKeyReference());
         config["hosting"]!["max_request_body_bytes"] = MaxBodyBytes;
         // Refusals are logged per request at information level; errors (an unhandled exception) still show.
         config["logging"] = new JsonObject { ["level"] = "error" };
-        _gateway = await GatewayInstance.StartAsync(config, azurite.ConnectionString, port: port);
-    }
+    });
 
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _backend.DisposeAsync();
-        await _idp.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _bed.DisposeAsync();
 
     [Fact]
     public async Task EveryRoute_TenThousandHostileRequests_NoneAnswered5xx_AndTheGatewayStaysHealthy()
@@ -92,7 +82,7 @@ public sealed class HostileInputFuzzTests(AzuriteFixture azurite, ITestOutputHel
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(Base, "/health"))).StatusCode);
         await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
         {
-            Endpoint = _gateway.McpUrl,
+            Endpoint = Gateway.McpUrl,
             TransportMode = HttpTransportMode.StreamableHttp,
             AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + token },
         }));
@@ -137,7 +127,7 @@ public sealed class HostileInputFuzzTests(AzuriteFixture azurite, ITestOutputHel
         using var init = await http.SendAsync(AuthTestKit.InitializeRequest(Base, token));
         Assert.Equal(HttpStatusCode.OK, init.StatusCode);
         var session = init.Headers.GetValues("Mcp-Session-Id").Single();
-        using var initialized = new HttpRequestMessage(HttpMethod.Post, _gateway.McpUrl)
+        using var initialized = new HttpRequestMessage(HttpMethod.Post, Gateway.McpUrl)
         {
             Content = new StringContent("""{"jsonrpc":"2.0","method":"notifications/initialized"}""", Encoding.UTF8, "application/json"),
         };
