@@ -150,15 +150,7 @@ public sealed class GatewayModeFlowTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal(HttpStatusCode.OK, init.StatusCode);
         var sessionId = init.Headers.GetValues("Mcp-Session-Id").Single();
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_bed.Gateway.BaseUrl, "/mcp"))
-        {
-            Content = new StringContent("""{"jsonrpc":"2.0","id":2,"method":"tools/list"}""", System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Accept.ParseAdd("application/json");
-        request.Headers.Accept.ParseAdd("text/event-stream");
-        request.Headers.Add("Mcp-Session-Id", sessionId);
-        request.Headers.Add("MCP-Protocol-Version", "2025-06-18");
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bobToken);
+        using var request = AuthTestKit.McpPost(_bed.Gateway.BaseUrl, """{"jsonrpc":"2.0","id":2,"method":"tools/list"}""", bobToken, sessionId);
         using var foreign = await http.SendAsync(request);
         Assert.True(foreign.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound, $"got {foreign.StatusCode}");
 

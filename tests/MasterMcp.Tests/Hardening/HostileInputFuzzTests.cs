@@ -127,15 +127,7 @@ public sealed class HostileInputFuzzTests(AzuriteFixture azurite, ITestOutputHel
         using var init = await http.SendAsync(AuthTestKit.InitializeRequest(Base, token));
         Assert.Equal(HttpStatusCode.OK, init.StatusCode);
         var session = init.Headers.GetValues("Mcp-Session-Id").Single();
-        using var initialized = new HttpRequestMessage(HttpMethod.Post, Gateway.McpUrl)
-        {
-            Content = new StringContent("""{"jsonrpc":"2.0","method":"notifications/initialized"}""", Encoding.UTF8, "application/json"),
-        };
-        initialized.Headers.Accept.ParseAdd("application/json");
-        initialized.Headers.Accept.ParseAdd("text/event-stream");
-        initialized.Headers.Add("Mcp-Session-Id", session);
-        initialized.Headers.Add("MCP-Protocol-Version", "2025-06-18");
-        initialized.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var initialized = AuthTestKit.McpPost(Base, """{"jsonrpc":"2.0","method":"notifications/initialized"}""", token, session);
         using var answer = await http.SendAsync(initialized);
         Assert.True(answer.IsSuccessStatusCode, $"notifications/initialized answered {answer.StatusCode}");
         return session;
