@@ -66,14 +66,21 @@ public sealed class HostileInputFuzzTests(AzuriteFixture azurite, ITestOutputHel
         {
             var request = generator.Create(index);
             var (status, detail) = await SendAsync(http, request);
-            statuses.AddOrUpdate(status == 0 ? "none" : status.ToString(CultureInfo.InvariantCulture), 1, (_, c) => c + 1);
+            var answer = status == 0 ? "none" : status.ToString(CultureInfo.InvariantCulture);
+            statuses.AddOrUpdate(answer, 1, (_, c) => c + 1);
+            statuses.AddOrUpdate(request.InputClass + " " + answer, 1, (_, c) => c + 1);
             if (status is 0 or >= 500)
             {
                 failures.Enqueue(Redact($"seed {seed}, request {request}\n=> {detail}", targets));
             }
         });
         output.WriteLine($"{count} requests (seed {seed}) over {GatewayRoutes.All.Count} routes × {HostileRequestGenerator.Classes.Length} input classes in {clock.Elapsed.TotalSeconds:0.0} s; " +
-            "answers: " + string.Join(", ", statuses.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}×{p.Value}")));
+            "answers: " + string.Join(", ", statuses.Where(p => !p.Key.Contains(' ', StringComparison.Ordinal)).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}×{p.Value}")));
+        foreach (var inputClass in HostileRequestGenerator.Classes)
+        {
+            output.WriteLine($"  {inputClass}: " + string.Join(", ", statuses.Where(p => p.Key.StartsWith(inputClass + " ", StringComparison.Ordinal))
+                .OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key[(inputClass.Length + 1)..]}×{p.Value}")));
+        }
         Assert.True(failures.IsEmpty,
             $"{failures.Count} of {count} hostile requests (seed {seed}; FUZZ_SEED={seed} reproduces them, new HostileRequestGenerator(seed, …).Create(index) regenerates one) got a 5xx or no answer:\n\n"
             + string.Join("\n\n", failures.OrderBy(f => f, StringComparer.Ordinal).Take(25)));
