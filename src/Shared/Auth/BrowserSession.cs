@@ -55,7 +55,7 @@ public sealed class BrowserSession(AuthSettingsProvider settings, AuthStore stor
         var state = TokenCrypto.NewHandle();
         var verifier = TokenCrypto.NewHandle() + TokenCrypto.NewHandle()[..20];
         var nonce = TokenCrypto.NewHandle();
-        var record = new LoginState(settings.Current.Mode, pendingId, SafeReturnUrl(returnUrl), verifier, nonce, TokenCrypto.Hash(EnsureBinding(context)));
+        var record = new LoginState(settings.Current.Mode, pendingId, CheckedReturnUrl(returnUrl), verifier, nonce, TokenCrypto.Hash(EnsureBinding(context)));
         await store.AddAsync(AuthStore.Logins, TokenCrypto.Hash(state), record, AuthJsonContext.Default.LoginState,
             time.GetUtcNow() + TimeSpan.FromMinutes(10), context.RequestAborted);
         return await upstream.AuthorizeUrlAsync(state, verifier, nonce, context.RequestAborted);
@@ -107,12 +107,14 @@ public sealed class BrowserSession(AuthSettingsProvider settings, AuthStore stor
     public bool HasBinding(HttpContext context, string bindingHash) =>
         context.Request.Cookies[settings.Current.CookieName(BindingCookie)] is { Length: > 0 } value && TokenCrypto.FixedEquals(TokenCrypto.Hash(value), bindingHash);
 
-    /// <summary>A local path to return to: anything else (absolute or protocol-relative URLs) becomes "/".</summary>
-    public static string SafeReturnUrl(string? url) =>
-        url is { Length: > 0 } && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\')) && !url.Contains('\n', StringComparison.Ordinal) ? url : "/";
-
     /// <summary>The login URL of this gateway for a return path (what pages link to).</summary>
-    public static string LoginPath(string returnUrl) => QueryHelpers.AddQueryString("/auth/login", "return_url", SafeReturnUrl(returnUrl));
+    public static string LoginPath(string returnUrl) => QueryHelpers.AddQueryString("/auth/login", "return_url", CheckedReturnUrl(returnUrl));
+
+    /// <summary><paramref name="returnUrl"/> when <see cref="ReturnUrls"/> accepts it; a 400 naming the problem otherwise.</summary>
+    public static string CheckedReturnUrl(string returnUrl) =>
+        ReturnUrls.Problem(returnUrl) is { } problem
+            ? throw new GatewayHttpException(StatusCodes.Status400BadRequest, "invalid_return_url", "return_url " + problem + ".")
+            : returnUrl;
 
     private static CookieOptions CookieOptions(AuthSettings current, TimeSpan? lifetime) => new()
     {

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MasterMcp.Configuration;
+using MasterMcp.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
 
@@ -88,7 +89,8 @@ public sealed class ClientMetadataDocuments(IHttpClientFactory httpClients, Auth
                     throw new ClientMetadataDocumentException($"the client metadata document is larger than {options.MaxBytes} bytes");
                 }
             }
-            document = JsonNode.Parse(buffer.AsSpan(0, total)) as JsonObject ?? throw new ClientMetadataDocumentException("the client metadata document is not a JSON object");
+            document = StrictJson.ParseObject(buffer.AsSpan(0, total), out var problem)
+                ?? throw new ClientMetadataDocumentException("the client metadata document " + problem);
             maxAge = response.Headers.CacheControl?.MaxAge;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -99,10 +101,6 @@ public sealed class ClientMetadataDocuments(IHttpClientFactory httpClients, Auth
         {
             var refused = FindRefusal(ex);
             throw new ClientMetadataDocumentException(refused?.Message ?? "the client metadata document could not be fetched: " + ex.Message, ex);
-        }
-        catch (JsonException ex)
-        {
-            throw new ClientMetadataDocumentException("the client metadata document is not valid JSON", ex);
         }
 
         var client = Parse(url, document);

@@ -33,7 +33,7 @@ public sealed class ConsentEndpoint(AuthSettingsProvider settings, ClientRegistr
     private async Task GetAsync(HttpContext context)
     {
         var id = context.Request.Query["request"].ToString();
-        var pending = id.Length == 0 ? null : await store.GetAsync(AuthStore.Pending, id, AuthJsonContext.Default.PendingAuthorization, context.RequestAborted);
+        var pending = await FindPendingAsync(id, context.RequestAborted);
         if (pending is null || pending.Value.Approved)
         {
             await HtmlPage.ErrorAsync(context, 400, "Request expired", "This authorization request is unknown, expired or already answered. Start again from your application.");
@@ -99,7 +99,7 @@ public sealed class ConsentEndpoint(AuthSettingsProvider settings, ClientRegistr
         }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var id = form["request"].ToString();
-        var pending = id.Length == 0 ? null : await store.GetAsync(AuthStore.Pending, id, AuthJsonContext.Default.PendingAuthorization, context.RequestAborted);
+        var pending = await FindPendingAsync(id, context.RequestAborted);
         if (pending is null || pending.Value.Approved)
         {
             await HtmlPage.ErrorAsync(context, 400, "Request expired", "This authorization request is unknown, expired or already answered. Start again from your application.");
@@ -140,6 +140,10 @@ public sealed class ConsentEndpoint(AuthSettingsProvider settings, ClientRegistr
         }
         context.Response.Redirect(await browser.StartLoginAsync(context, id, "/"));
     }
+
+    // Request ids are handles the gateway issued; any other text (empty, 40,000 characters, control characters) is simply unknown.
+    private async Task<Storage.StoredEntity<PendingAuthorization>?> FindPendingAsync(string id, CancellationToken cancellationToken) =>
+        TokenCrypto.IsHandleShaped(id) ? await store.GetAsync(AuthStore.Pending, id, AuthJsonContext.Default.PendingAuthorization, cancellationToken) : null;
 
     private static string Origin(Uri uri) => uri.Scheme is "http" or "https" ? uri.GetLeftPart(UriPartial.Authority) : uri.Scheme + ":";
 }

@@ -55,7 +55,13 @@ public sealed partial class LoginCallbackEndpoint(AuthSettingsProvider settings,
         var user = await browser.EstablishAsync(context, identity);
         if (login.PendingId is null)
         {
-            context.Response.Redirect(BrowserSession.SafeReturnUrl(login.ReturnUrl));
+            // Checked at /auth/login already; again here because the stored state may predate the rule.
+            if (ReturnUrls.Problem(login.ReturnUrl) is { } problem)
+            {
+                await HtmlPage.ErrorAsync(context, 400, "Invalid return address", "You are signed in, but the address to return to " + problem + ".");
+                return;
+            }
+            context.Response.Redirect(login.ReturnUrl);
             return;
         }
         var pending = await store.TakeAsync(AuthStore.Pending, login.PendingId, AuthJsonContext.Default.PendingAuthorization, context.RequestAborted);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using MasterMcp.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -23,25 +22,17 @@ public sealed class RegisterEndpoint(AuthSettingsProvider settings, AuthStore st
             await Error(context, "invalid_client_metadata", "send at most 16 KiB of application/json");
             return;
         }
-        JsonObject? body;
-        try
+        using var limited = new MemoryStream();
+        await context.Request.Body.CopyToAsync(limited, context.RequestAborted);
+        if (limited.Length > MaxBodyBytes)
         {
-            using var limited = new MemoryStream();
-            await context.Request.Body.CopyToAsync(limited, context.RequestAborted);
-            if (limited.Length > MaxBodyBytes)
-            {
-                await Error(context, "invalid_client_metadata", "the registration request is too large");
-                return;
-            }
-            body = JsonNode.Parse(limited.ToArray()) as JsonObject;
+            await Error(context, "invalid_client_metadata", "the registration request is too large");
+            return;
         }
-        catch (JsonException)
-        {
-            body = null;
-        }
+        var body = StrictJson.ParseObject(limited.GetBuffer().AsSpan(0, (int)limited.Length), out var jsonProblem);
         if (body is null)
         {
-            await Error(context, "invalid_client_metadata", "the body must be a JSON object");
+            await Error(context, "invalid_client_metadata", "the body " + jsonProblem);
             return;
         }
         string? Str(string name) => body[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
@@ -85,7 +76,7 @@ public sealed class RegisterEndpoint(AuthSettingsProvider settings, AuthStore st
             // Keep what this server offers; offline_access is implied.
             scope = string.Join(' ', scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(s => current.Auth.ScopesSupported.Contains(s)));
         }
-        var clientName = Str("client_name") is { } name ? name[..Math.Min(name.Length, 200)] : null;
+        var clientName = Str("client_name") is { } name ? Shorten(name, 200) : null;
         var clientUri = Str("client_uri") is { } cu && Uri.TryCreate(cu, UriKind.Absolute, out var parsed) && parsed.Scheme == Uri.UriSchemeHttps ? cu : null;
 
         var clientId = "mcp_" + TokenCrypto.NewHandle()[..32];
@@ -123,6 +114,10 @@ public sealed class RegisterEndpoint(AuthSettingsProvider settings, AuthStore st
         }
         await OAuthResponses.JsonAsync(context, response, StatusCodes.Status201Created);
     }
+
+    // Never between the two halves of a surrogate pair: a lone surrogate cannot be written as JSON.
+    private static string Shorten(string value, int max) =>
+        value.Length <= max ? value : value[..(char.IsHighSurrogate(value[max - 1]) ? max - 1 : max)];
 
     private static Task Error(HttpContext context, string error, string description) =>
         OAuthResponses.JsonAsync(context, new JsonObject { ["error"] = error, ["error_description"] = description }, StatusCodes.Status400BadRequest);

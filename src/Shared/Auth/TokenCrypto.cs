@@ -10,6 +10,9 @@ public static class TokenCrypto
     /// <summary>A URL-safe random value with 256 bits of entropy.</summary>
     public static string NewHandle() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>True when <paramref name="value"/> has the shape of a <see cref="NewHandle"/> (43 base64url characters): anything else cannot be one, and is never looked up.</summary>
+    public static bool IsHandleShaped(string value) => value.Length == 43 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
     /// <summary>The SHA-256 of a handle, hex: what is stored instead of the handle.</summary>
     public static string Hash(string handle) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(handle)));
 

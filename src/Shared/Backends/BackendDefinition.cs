@@ -17,7 +17,10 @@ public enum BackendSessionMode
     Shared,
 }
 
-/// <summary>A backend server, normalized from its configuration entry (shortcuts expanded, defaults applied).</summary>
+/// <summary>
+/// A backend server, normalized from its configuration entry (shortcuts expanded, defaults applied). Compares
+/// structurally, collections included, so a reload restarts only the backends whose definition changed.
+/// </summary>
 public sealed record BackendDefinition
 {
     public required string Id { get; init; }
@@ -58,4 +61,50 @@ public sealed record BackendDefinition
 
     /// <summary>A human-readable description of the endpoint, without secrets.</summary>
     public string Endpoint => Kind == BackendKind.Http ? Url!.GetLeftPart(UriPartial.Path) : Command + (Args.Count > 0 ? " " + string.Join(' ', Args) : "");
+
+    /// <inheritdoc />
+    public bool Equals(BackendDefinition? other) =>
+        other is not null
+        && (ReferenceEquals(this, other)
+            || (Id == other.Id
+                && Kind == other.Kind
+                && Prefix == other.Prefix
+                && Url == other.Url
+                && Transport == other.Transport
+                && Command == other.Command
+                && Configuration.CollectionEquality.Equals(Args, other.Args)
+                && Configuration.CollectionEquality.Equals(Environment, other.Environment)
+                && WorkingDirectory == other.WorkingDirectory
+                && Configuration.CollectionEquality.Equals(Headers, other.Headers)
+                && Timeout == other.Timeout
+                && HealthCheckInterval == other.HealthCheckInterval
+                && SessionMode == other.SessionMode
+                && Required == other.Required
+                && ProtocolVersion == other.ProtocolVersion
+                && AuthStrategy == other.AuthStrategy
+                && AuthConfig == other.AuthConfig));
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Id);
+        hash.Add(Kind);
+        hash.Add(Prefix);
+        hash.Add(Url);
+        hash.Add(Transport);
+        hash.Add(Command);
+        hash.Add(Configuration.CollectionEquality.GetHashCode(Args));
+        hash.Add(Configuration.CollectionEquality.GetHashCode(Environment));
+        hash.Add(WorkingDirectory);
+        hash.Add(Configuration.CollectionEquality.GetHashCode(Headers));
+        hash.Add(Timeout);
+        hash.Add(HealthCheckInterval);
+        hash.Add(SessionMode);
+        hash.Add(Required);
+        hash.Add(ProtocolVersion);
+        hash.Add(AuthStrategy);
+        hash.Add(AuthConfig);
+        return hash.ToHashCode();
+    }
 }

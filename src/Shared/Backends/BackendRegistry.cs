@@ -12,7 +12,8 @@ namespace MasterMcp.Backends;
 /// listing, for backends declared <c>session: shared</c>, and for stateless clients); backends in <c>per_client</c> mode
 /// get one session per downstream client session, owned by that session's <see cref="DownstreamSession"/>, so a backend's
 /// server→client requests reach exactly the client that owns it; per-user backends without a client session get one per
-/// (user, backend). Follows configuration reloads: removed or changed backends are closed (their processes killed).
+/// (user, backend). Follows configuration reloads structurally: only backends whose definition was removed or changed are
+/// closed (their processes killed); the others keep their sessions and processes; added ones appear.
 /// </summary>
 public sealed partial class BackendRegistry : IAsyncDisposable
 {
@@ -31,8 +32,7 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     private readonly ConcurrentDictionary<(string User, string Backend), BackendClient> _perUser = new();
     private readonly ConcurrentDictionary<(string Profile, string Backend), BackendClient> _profiles = new();
     private readonly IDisposable _subscription;
-    private readonly Lock _gate = new();
-    private IReadOnlyDictionary<string, BackendDefinition> _definitions;
+    private DefinitionSet _definitions;
 
     public BackendRegistry(GatewayConfigMonitor config, BackendConnector connector, ProgressRelay progress, MrtrBridge bridge, DownstreamSessions sessions, TimeProvider time, ILoggerFactory loggerFactory)
     {
@@ -44,22 +44,25 @@ public sealed partial class BackendRegistry : IAsyncDisposable
         _time = time;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<BackendRegistry>();
-        _definitions = BackendDefinitions.From(config.CurrentValue).ToDictionary(d => d.Id, StringComparer.Ordinal);
-        _subscription = config.OnChange((options, _) => ApplyAsync(options).ContinueWith(static _ => { }, TaskScheduler.Default));
+        _definitions = new DefinitionSet(config.Snapshot.Backends);
+        _subscription = config.Subscribe(ApplyAsync);
     }
 
-    /// <summary>Raised when a backend says one of its lists changed ("tools", "resources", "prompts"), or backends were added or removed (null id).</summary>
+    /// <summary>Raised when a backend says one of its lists changed ("tools", "resources", "prompts", or "all" when it went down or came back).</summary>
     public event Action<string?, string>? ListChanged;
+
+    /// <summary>Raised once per applied reload that added, removed or changed backends, after their old sessions were closed.</summary>
+    public event Action<BackendChanges>? BackendsChanged;
 
     /// <summary>Raised when a backend session that belongs to one client session says one of its lists changed (backend id, client session id).</summary>
     public event Action<string, string>? ClientListChanged;
 
 
     /// <summary>Backends in configuration order.</summary>
-    public IReadOnlyList<BackendDefinition> Definitions => [.. _config.CurrentValue.Servers.Where(s => _definitions.ContainsKey(s.Id)).Select(s => _definitions[s.Id])];
+    public IReadOnlyList<BackendDefinition> Definitions => Volatile.Read(ref _definitions).InOrder;
 
     /// <summary>The backend with this id, or null.</summary>
-    public BackendDefinition? Find(string id) => _definitions.TryGetValue(id, out var d) ? d : null;
+    public BackendDefinition? Find(string id) => Volatile.Read(ref _definitions).ById.TryGetValue(id, out var d) ? d : null;
 
     /// <summary>How many per-client and per-user backend sessions are open (all backends).</summary>
     public int PerClientSessionCount => _sessions.All.Sum(s => s.Backends.Count) + _perUser.Count;
@@ -185,7 +188,7 @@ public sealed partial class BackendRegistry : IAsyncDisposable
         {
             var http = httpClient();
             var logger = _loggerFactory.CreateLogger<BackendClient>();
-            return new BackendClient(definition, owner + "/" + userKey, (d, ct) => _connector.ConnectAsync(d, ClientOptions(d, owner, link, capabilities), http, ct), _time, logger) { Link = link };
+            return new BackendClient(Current(definition), owner + "/" + userKey, (d, ct) => _connector.ConnectAsync(d, ClientOptions(d, owner, link, capabilities), http, ct), _time, logger) { Link = link };
         }
         // As in For(): the link needs the session-level server, not the request-bound one.
         var client = session is not null
@@ -275,9 +278,14 @@ public sealed partial class BackendRegistry : IAsyncDisposable
 
     private BackendClient Create(BackendDefinition definition, string owner, DownstreamLink? link, ClientCapabilities? capabilities)
     {
+        definition = Current(definition);
         var logger = _loggerFactory.CreateLogger<BackendClient>();
         return new BackendClient(definition, owner, (d, ct) => _connector.ConnectAsync(d, ClientOptions(d, owner, link, capabilities), ct), _time, logger) { Link = link };
     }
+
+    // A request that looked its backend up just before a reload swapped the definitions must not open a session with the
+    // old definition after the reload closed the old sessions.
+    private BackendDefinition Current(BackendDefinition definition) => Find(definition.Id) ?? definition;
 
     private McpClientOptions ClientOptions(BackendDefinition definition, string owner, DownstreamLink? link, ClientCapabilities? capabilities)
     {
@@ -311,55 +319,52 @@ public sealed partial class BackendRegistry : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private async Task ApplyAsync(GatewayOptions options)
+    /// <summary>
+    /// Applies a reload: backends whose definition is unchanged keep their sessions (and stdio processes); changed and
+    /// removed ones are closed (changed ones reconnect with the new definition on next use), added ones appear.
+    /// </summary>
+    private async Task ApplyAsync(ConfigChange change, CancellationToken cancellationToken)
     {
-        IReadOnlyDictionary<string, BackendDefinition> next;
-        try
+        var previous = Volatile.Read(ref _definitions);
+        var next = new DefinitionSet(change.Current.Backends);
+        var changes = BackendChanges.Between(previous.InOrder, next.InOrder);
+        Volatile.Write(ref _definitions, next);
+        if (changes.IsEmpty)
         {
-            next = BackendDefinitions.From(options).ToDictionary(d => d.Id, StringComparer.Ordinal);
-        }
-        catch (ConfigurationException ex)
-        {
-            LogApplyFailed(_logger, ex.Message);
             return;
         }
-        IReadOnlyDictionary<string, BackendDefinition> previous;
-        lock (_gate)
-        {
-            previous = _definitions;
-            _definitions = next;
-        }
-        var stale = previous.Where(p => !next.TryGetValue(p.Key, out var n) || n != p.Value).Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+        var stale = changes.Removed.Concat(changes.Changed).ToHashSet(StringComparer.Ordinal);
+        var closing = new List<BackendClient>();
         foreach (var id in stale)
         {
             if (_shared.TryRemove(id, out var shared))
             {
-                await shared.DisposeAsync();
-            }
-            foreach (var key in _perUser.Keys.Where(k => k.Backend == id).ToList())
-            {
-                if (_perUser.TryRemove(key, out var client))
-                {
-                    await client.DisposeAsync();
-                }
-            }
-            foreach (var session in _sessions.All)
-            {
-                if (session.Backends.TryRemove(id, out var client))
-                {
-                    await client.DisposeAsync();
-                }
-            }
-            foreach (var key in _profiles.Keys.Where(k => k.Backend == id).ToList())
-            {
-                if (_profiles.TryRemove(key, out var client))
-                {
-                    await client.DisposeAsync();
-                }
+                closing.Add(shared);
             }
         }
-        LogApplied(_logger, next.Count, stale.Count);
-        ListChanged?.Invoke(null, "all");
+        closing.AddRange(RemoveWhere(_perUser, k => stale.Contains(k.Backend)));
+        foreach (var session in _sessions.All)
+        {
+            closing.AddRange(RemoveWhere(session.Backends, stale.Contains));
+        }
+        closing.AddRange(RemoveWhere(_profiles, k => stale.Contains(k.Backend)));
+        await Task.WhenAll(closing.Select(c => c.DisposeAsync().AsTask()));
+        LogApplied(_logger, next.InOrder.Count, changes.Added.Count, changes.Removed.Count, changes.Changed.Count, closing.Count);
+        BackendsChanged?.Invoke(changes);
+    }
+
+    private static List<BackendClient> RemoveWhere<TKey>(ConcurrentDictionary<TKey, BackendClient> sessions, Func<TKey, bool> match)
+        where TKey : notnull
+    {
+        var removed = new List<BackendClient>();
+        foreach (var key in sessions.Keys.Where(match).ToList())
+        {
+            if (sessions.TryRemove(key, out var client))
+            {
+                removed.Add(client);
+            }
+        }
+        return removed;
     }
 
     /// <inheritdoc />
@@ -373,12 +378,17 @@ public sealed partial class BackendRegistry : IAsyncDisposable
         await Task.WhenAll(all.Select(c => c.DisposeAsync().AsTask()));
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Backends updated from configuration: {Count} configured, {Closed} closed or replaced")]
-    private static partial void LogApplied(ILogger logger, int count, int closed);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Backends not updated: {Reason}")]
-    private static partial void LogApplyFailed(ILogger logger, string reason);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Backends updated from configuration: {Count} configured, {Added} added, {Removed} removed, {Changed} changed; {Closed} session(s) closed")]
+    private static partial void LogApplied(ILogger logger, int count, int added, int removed, int changed, int closed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Closed the per-client session of backend {BackendId} for session {SessionId}: stdio process cap reached")]
     private static partial void LogEvicted(ILogger logger, string backendId, string sessionId);
+
+    /// <summary>The backends of one snapshot, in configuration order and by id; replaced whole on reload.</summary>
+    private sealed class DefinitionSet(IReadOnlyList<BackendDefinition> inOrder)
+    {
+        public IReadOnlyList<BackendDefinition> InOrder { get; } = inOrder;
+
+        public IReadOnlyDictionary<string, BackendDefinition> ById { get; } = inOrder.ToDictionary(d => d.Id, StringComparer.Ordinal);
+    }
 }

@@ -7,6 +7,7 @@ namespace MasterMcp.Configuration;
 /// <summary>
 /// <c>servers[].auth_config</c>, typed. Which keys apply depends on <c>auth_strategy</c>: the provider keys for
 /// <c>delegate_oauth</c>/<c>proxy_oauth</c>, the exchange keys for <c>master_oauth</c>. Secrets are secret references.
+/// Compares structurally (scopes included).
 /// </summary>
 public sealed record BackendAuthConfig
 {
@@ -49,6 +50,29 @@ public sealed record BackendAuthConfig
     /// audience (audience must equal it); off by default and warned about at startup.
     /// </summary>
     public bool AllowPassthrough { get; set; }
+
+    /// <inheritdoc />
+    public bool Equals(BackendAuthConfig? other) =>
+        other is not null
+        && (ReferenceEquals(this, other)
+            || (Provider == other.Provider
+                && Issuer == other.Issuer
+                && AuthorizationEndpoint == other.AuthorizationEndpoint
+                && TokenEndpoint == other.TokenEndpoint
+                && ClientId == other.ClientId
+                && ClientSecret == other.ClientSecret
+                && CollectionEquality.Equals(Scopes, other.Scopes)
+                && Resource == other.Resource
+                && Description == other.Description
+                && RefreshBeforeSeconds == other.RefreshBeforeSeconds
+                && Preset == other.Preset
+                && Audience == other.Audience
+                && AllowPassthrough == other.AllowPassthrough));
+
+    /// <inheritdoc />
+    public override int GetHashCode() =>
+        HashCode.Combine(HashCode.Combine(Provider, Issuer, AuthorizationEndpoint, TokenEndpoint, ClientId, ClientSecret, CollectionEquality.GetHashCode(Scopes)),
+            HashCode.Combine(Resource, Description, RefreshBeforeSeconds, Preset, Audience, AllowPassthrough));
 
     /// <summary>Reads <c>auth_config</c>; an absent object gives the defaults.</summary>
     public static BackendAuthConfig From(JsonObject? node) =>

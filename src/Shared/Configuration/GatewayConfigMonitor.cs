@@ -1,37 +1,50 @@
+using MasterMcp.Secrets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace MasterMcp.Configuration;
 
 /// <summary>
-/// Holds the current configuration and reloads it when a config file changes. A reload that fails validation is rejected:
-/// the last good configuration stays in force and the reason is logged.
+/// Holds the configuration in force and reloads it when a config file changes. A reload is one snapshot: loaded, checked
+/// by the same rules as startup (<see cref="ConfigSnapshotValidator"/>), swapped atomically, then handed to each listener
+/// (old and new snapshot) in turn and awaited. A reload that breaks any rule is refused whole: the last good snapshot
+/// stays in force and the reason is logged and kept in <see cref="LastReloadError"/> (shown by /ready).
 /// </summary>
 public sealed partial class GatewayConfigMonitor : IOptionsMonitor<GatewayOptions>, IDisposable
 {
     private readonly ConfigInputs _inputs;
+    private readonly Func<GatewayOptions, ISecretResolver> _resolverFactory;
     private readonly ILogger<GatewayConfigMonitor> _logger;
     private readonly List<FileSystemWatcher> _watchers = [];
     private readonly Lock _gate = new();
-    private Action<GatewayOptions, string?>[] _listeners = [];
+    // One reload at a time, so listeners see the snapshots in the order they were swapped in.
+    private readonly SemaphoreSlim _reloading = new(1, 1);
+    private Func<ConfigChange, CancellationToken, Task>[] _listeners = [];
     private CancellationTokenSource? _debounce;
-    private LoadedConfiguration _current;
+    private ConfigSnapshot _snapshot;
 
-    public GatewayConfigMonitor(LoadedConfiguration initial, ConfigInputs inputs, ILogger<GatewayConfigMonitor> logger)
+    public GatewayConfigMonitor(ConfigSnapshot initial, ConfigInputs inputs, Func<GatewayOptions, ISecretResolver> resolverFactory, ILogger<GatewayConfigMonitor> logger)
     {
-        _current = initial;
+        _snapshot = initial;
         _inputs = inputs;
+        _resolverFactory = resolverFactory;
         _logger = logger;
     }
 
+    /// <summary>The snapshot in force.</summary>
+    public ConfigSnapshot Snapshot => Volatile.Read(ref _snapshot);
+
     /// <summary>The configuration in force.</summary>
-    public LoadedConfiguration Current => Volatile.Read(ref _current);
+    public LoadedConfiguration Current => Snapshot.Config;
 
     /// <inheritdoc />
     public GatewayOptions CurrentValue => Current.Options;
 
-    /// <summary>The error of the last rejected reload, or null when the last reload succeeded.</summary>
+    /// <summary>Why the last reload was refused (the last good configuration stayed in force), or null when it was applied.</summary>
     public string? LastReloadError { get; private set; }
+
+    /// <summary>Which listeners failed while applying the last reload (it is in force), or null when all succeeded.</summary>
+    public string? LastApplyError { get; private set; }
 
     /// <summary>How many reloads were applied.</summary>
     public int ReloadCount { get; private set; }
@@ -39,8 +52,8 @@ public sealed partial class GatewayConfigMonitor : IOptionsMonitor<GatewayOption
     /// <inheritdoc />
     public GatewayOptions Get(string? name) => CurrentValue;
 
-    /// <inheritdoc />
-    public IDisposable OnChange(Action<GatewayOptions, string?> listener)
+    /// <summary>Calls <paramref name="listener"/> with every applied reload; the reload waits for it, and its failure is reported, not lost.</summary>
+    public IDisposable Subscribe(Func<ConfigChange, CancellationToken, Task> listener)
     {
         lock (_gate)
         {
@@ -48,6 +61,14 @@ public sealed partial class GatewayConfigMonitor : IOptionsMonitor<GatewayOption
         }
         return new Subscription(this, listener);
     }
+
+    /// <inheritdoc />
+    public IDisposable OnChange(Action<GatewayOptions, string?> listener) =>
+        Subscribe((change, _) =>
+        {
+            listener(change.Current.Options, null);
+            return Task.CompletedTask;
+        });
 
     /// <summary>Starts watching the files the configuration came from.</summary>
     public void StartWatching()
@@ -67,36 +88,48 @@ public sealed partial class GatewayConfigMonitor : IOptionsMonitor<GatewayOption
         }
     }
 
-    /// <summary>Reloads now. Returns false (keeping the last good configuration) when the new one is invalid.</summary>
-    public bool Reload()
+    /// <summary>Reloads now. Returns false (keeping the last good configuration) when the new one breaks a rule.</summary>
+    public async Task<bool> ReloadAsync(CancellationToken cancellationToken = default)
     {
-        LoadedConfiguration next;
+        await _reloading.WaitAsync(cancellationToken);
         try
         {
-            next = ConfigurationLoader.Load(_inputs);
-        }
-        catch (ConfigurationException ex)
-        {
-            LastReloadError = ex.Message;
-            LogReloadRejected(_logger, ex.Message);
-            return false;
-        }
-        LastReloadError = null;
-        Volatile.Write(ref _current, next);
-        ReloadCount++;
-        LogReloaded(_logger, next.Files.Count);
-        foreach (var listener in _listeners)
-        {
+            ConfigSnapshot next;
             try
             {
-                listener(next.Options, null);
+                next = await ConfigSnapshotValidator.LoadAsync(_inputs, _resolverFactory, cancellationToken);
             }
-            catch (Exception ex)
+            catch (Exception ex) when (ex is ConfigurationException or IOException or UnauthorizedAccessException)
             {
-                LogListenerFailed(_logger, ex);
+                LastReloadError = ex.Message;
+                LogReloadRejected(_logger, ex.Message);
+                return false;
             }
+            var change = new ConfigChange(Snapshot, next);
+            Volatile.Write(ref _snapshot, next);
+            LastReloadError = null;
+            ReloadCount++;
+            LogReloaded(_logger, next.Config.Files.Count);
+            var failures = new List<string>();
+            foreach (var listener in Volatile.Read(ref _listeners))
+            {
+                try
+                {
+                    await listener(change, cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    LogListenerFailed(_logger, ex);
+                    failures.Add(ex.Message);
+                }
+            }
+            LastApplyError = failures.Count == 0 ? null : string.Join("; ", failures);
+            return true;
         }
-        return true;
+        finally
+        {
+            _reloading.Release();
+        }
     }
 
     private void ScheduleReload()
@@ -107,14 +140,23 @@ public sealed partial class GatewayConfigMonitor : IOptionsMonitor<GatewayOption
             _debounce?.Cancel();
             _debounce = cts = new CancellationTokenSource();
         }
-        // Editors write files in several steps; wait for the writes to settle before reading.
-        _ = Task.Delay(300, cts.Token).ContinueWith(t =>
+        _ = ReloadAfterQuietAsync(cts.Token);
+    }
+
+    private async Task ReloadAfterQuietAsync(CancellationToken cancellationToken)
+    {
+        try
         {
-            if (!t.IsCanceled)
-            {
-                Reload();
-            }
-        }, TaskScheduler.Default);
+            // Editors write files in several steps; wait for the writes to settle before reading.
+            await Task.Delay(300, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // A later write replaced this reload.
+            return;
+        }
+        // Not cancelled by later writes once started: they queue behind it, and listeners never stop half-way.
+        await ReloadAsync(CancellationToken.None);
     }
 
     /// <inheritdoc />
@@ -128,7 +170,7 @@ public sealed partial class GatewayConfigMonitor : IOptionsMonitor<GatewayOption
         _debounce?.Cancel();
     }
 
-    private void Unsubscribe(Action<GatewayOptions, string?> listener)
+    private void Unsubscribe(Func<ConfigChange, CancellationToken, Task> listener)
     {
         lock (_gate)
         {
@@ -136,7 +178,7 @@ public sealed partial class GatewayConfigMonitor : IOptionsMonitor<GatewayOption
         }
     }
 
-    private sealed class Subscription(GatewayConfigMonitor owner, Action<GatewayOptions, string?> listener) : IDisposable
+    private sealed class Subscription(GatewayConfigMonitor owner, Func<ConfigChange, CancellationToken, Task> listener) : IDisposable
     {
         public void Dispose() => owner.Unsubscribe(listener);
     }
@@ -147,6 +189,6 @@ public sealed partial class GatewayConfigMonitor : IOptionsMonitor<GatewayOption
     [LoggerMessage(Level = LogLevel.Information, Message = "Configuration reloaded from {FileCount} file(s)")]
     private static partial void LogReloaded(ILogger logger, int fileCount);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "A configuration change listener failed")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Applying a configuration reload failed in one listener; the new configuration is in force")]
     private static partial void LogListenerFailed(ILogger logger, Exception exception);
 }

@@ -33,6 +33,7 @@ public sealed partial class Catalog
         _time = time;
         _logger = logger;
         registry.ListChanged += (backendId, _) => Invalidate(backendId);
+        registry.BackendsChanged += changes => Invalidate([.. changes.All]);
         registry.ClientListChanged += (backendId, sessionId) => InvalidateOwner(sessionId, backendId);
         sessions.Ended += Forget;
         access.UserChanged += (userKey, backendId) =>
@@ -49,13 +50,21 @@ public sealed partial class Catalog
     public event Action<string>? ClientChanged;
 
     /// <summary>Drops the cached listing of one backend (or all, for null), for every owner.</summary>
-    public void Invalidate(string? backendId)
+    public void Invalidate(string? backendId) => InvalidateWhere(id => backendId is null || id == backendId);
+
+    /// <summary>Drops the cached listings of these backends for every owner, then tells clients once; other backends keep theirs.</summary>
+    public void Invalidate(IReadOnlyCollection<string> backendIds) => InvalidateWhere(backendIds.Contains);
+
+    private void InvalidateWhere(Func<string, bool> backend)
     {
-        foreach (var key in _listings.Keys.Where(k => backendId is null || k.Backend == backendId).ToList())
+        foreach (var key in _listings.Keys.Where(k => backend(k.Backend)).ToList())
         {
             _listings.TryRemove(key, out _);
         }
-        InvalidateUser(backendId, null);
+        foreach (var key in _userListings.Keys.Where(k => backend(k.Backend)).ToList())
+        {
+            _userListings.TryRemove(key, out _);
+        }
         Interlocked.Increment(ref _version);
         _snapshots.Clear();
         Changed?.Invoke();

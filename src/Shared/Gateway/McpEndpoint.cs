@@ -54,6 +54,14 @@ public sealed partial class McpEndpoint : IEndpointHandler
     /// <inheritdoc />
     public async Task HandleAsync(HttpContext context)
     {
+        // The SDK checks the Content-Type of a POST loosely and then reads it with ReadFromJsonAsync, which throws for what
+        // that check let through (no Content-Type, "application/json, text/html"): a 500 for bad input. Same test, first.
+        if (HttpMethods.IsPost(context.Request.Method) && !context.Request.HasJsonContentType())
+        {
+            throw new GatewayHttpException(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type",
+                "POST /mcp takes one JSON-RPC message as application/json; this request's Content-Type is "
+                + (context.Request.ContentType is { Length: > 0 } type ? "'" + type[..Math.Min(type.Length, 100)] + "'" : "missing") + ".");
+        }
         // The outer host already matched a route; clear it so the inner routing matches the MCP endpoints itself.
         context.SetEndpoint(null);
         context.Request.RouteValues.Clear();

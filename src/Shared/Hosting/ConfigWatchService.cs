@@ -13,7 +13,11 @@ public sealed partial class ConfigWatchService(GatewayConfigMonitor monitor, ILo
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _subscription = monitor.OnChange((options, _) => GatewayLogging.SetLevel(options.Logging.Level));
+        _subscription = monitor.Subscribe((change, _) =>
+        {
+            GatewayLogging.SetLevel(change.Current.Options.Logging.Level);
+            return Task.CompletedTask;
+        });
         monitor.StartWatching();
         if (monitor.CurrentValue.Storage.Provider == "memory")
         {

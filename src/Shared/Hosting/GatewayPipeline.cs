@@ -49,6 +49,7 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
             if (HttpMethods.IsPost(context.Request.Method))
             {
                 await BufferRequestBodyAsync(context);
+                await ReadFormAsync(context);
             }
             var handler = (IEndpointHandler)context.RequestServices.GetRequiredService(route.HandlerType);
             var started = Stopwatch.GetTimestamp();
@@ -58,7 +59,13 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         catch (GatewayHttpException ex)
         {
             LogRequestRefused(logger, route.Name, ex.StatusCode, ex.Code);
-            await WriteErrorAsync(context, ex.StatusCode, ex.Code, ex.Message, traceId, ex.Headers);
+            await WriteErrorAsync(context, ex.StatusCode, ex.Code, ex.Message, traceId, ex.Headers, route.OAuthErrors);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel's verdict on the request itself (a malformed or oversized body read by a handler): the client's fault.
+            LogRequestRefused(logger, route.Name, ex.StatusCode, "bad_request");
+            await WriteErrorAsync(context, ex.StatusCode, route.OAuthErrors ? "invalid_request" : "bad_request", ex.Message, traceId, oauth: route.OAuthErrors);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -117,6 +124,43 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         context.Response.RegisterForDisposeAsync(buffer);
     }
 
+    /// <summary>
+    /// Parses a form body once, here, so a malformed one is a 400 naming the problem on every route (handlers then get the
+    /// parsed form from <see cref="HttpRequest.ReadFormAsync"/>). The form reader throws InvalidDataException for keys over
+    /// 2,048 characters, too many fields or a broken multipart body; those used to escape the handlers as 500s.
+    /// </summary>
+    private static async Task ReadFormAsync(HttpContext context)
+    {
+        if (!context.Request.HasFormContentType)
+        {
+            return;
+        }
+        try
+        {
+            await context.Request.ReadFormAsync(context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or DecoderFallbackException or NotSupportedException
+            or (IOException and not BadHttpRequestException) && !context.RequestAborted.IsCancellationRequested)
+        {
+            var problem = ex switch
+            {
+                InvalidDataException => ex.Message.TrimEnd('.'),
+                NotSupportedException => "its charset is not supported (send UTF-8)",
+                DecoderFallbackException => "it is not valid in its charset",
+                _ => "it ends before it is complete",
+            };
+            throw new GatewayHttpException(StatusCodes.Status400BadRequest, "invalid_request", "The form body cannot be read: " + problem + ".");
+        }
+        finally
+        {
+            // The buffered body stays readable for a handler that reads it itself.
+            if (context.Request.Body is MemoryStream { CanSeek: true } buffered)
+            {
+                buffered.Position = 0;
+            }
+        }
+    }
+
     private async Task CheckOriginSecretAsync(HttpContext context, SecurityOptions security, string configured)
     {
         var expected = await secrets.ResolveAsync(configured, "security.origin_secret", context.RequestAborted);
@@ -162,7 +206,8 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
     }
 
     /// <summary>Writes the gateway's JSON error body unless the response has already started.</summary>
-    public static async Task WriteErrorAsync(HttpContext context, int status, string code, string message, string? correlationId, IReadOnlyDictionary<string, string>? headers = null)
+    /// <remarks><paramref name="oauth"/> adds RFC 6749's <c>error_description</c> (the routes of the authorization server).</remarks>
+    public static async Task WriteErrorAsync(HttpContext context, int status, string code, string message, string? correlationId, IReadOnlyDictionary<string, string>? headers = null, bool oauth = false)
     {
         if (context.Response.HasStarted)
         {
@@ -179,7 +224,7 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         {
             context.Response.Headers[name] = value;
         }
-        await context.Response.WriteAsJsonAsync(new ErrorBody(code, message, correlationId), HostingJsonContext.Default.ErrorBody, contentType: "application/json", cancellationToken: CancellationToken.None);
+        await context.Response.WriteAsJsonAsync(new ErrorBody(code, message, correlationId) { ErrorDescription = oauth ? message : null }, HostingJsonContext.Default.ErrorBody, contentType: "application/json", cancellationToken: CancellationToken.None);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Route} answered {Status} in {ElapsedMs:0.0} ms")]

@@ -11,4 +11,7 @@ public sealed record GatewayRoute(string Name, string Template, IReadOnlyList<st
 
     /// <summary>Whether a bearer token is needed when auth is on; enforced by the shared pipeline on both hosts.</summary>
     public RouteAuthentication Authentication { get; init; } = RouteAuthentication.Required;
+
+    /// <summary>True for the authorization server's JSON endpoints: errors the pipeline writes carry RFC 6749's <c>error_description</c>.</summary>
+    public bool OAuthErrors { get; init; }
 }

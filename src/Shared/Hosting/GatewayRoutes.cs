@@ -18,9 +18,9 @@ public static class GatewayRoutes
     public static readonly GatewayRoute OpenIdConfiguration = Open("openid-configuration", ".well-known/openid-configuration", typeof(Auth.AuthorizationServerMetadataEndpoint));
     public static readonly GatewayRoute Jwks = Open("jwks", ".well-known/jwks.json", typeof(Auth.JwksEndpoint));
     public static readonly GatewayRoute Authorize = Open("authorize", "authorize", typeof(Auth.AuthorizeEndpoint));
-    public static readonly GatewayRoute Token = Open("token", "token", typeof(Auth.TokenEndpoint), "POST");
-    public static readonly GatewayRoute Register = Open("register", "register", typeof(Auth.RegisterEndpoint), "POST");
-    public static readonly GatewayRoute Revoke = Open("revoke", "revoke", typeof(Auth.RevokeEndpoint), "POST");
+    public static readonly GatewayRoute Token = Open("token", "token", typeof(Auth.TokenEndpoint), "POST") with { OAuthErrors = true };
+    public static readonly GatewayRoute Register = Open("register", "register", typeof(Auth.RegisterEndpoint), "POST") with { OAuthErrors = true };
+    public static readonly GatewayRoute Revoke = Open("revoke", "revoke", typeof(Auth.RevokeEndpoint), "POST") with { OAuthErrors = true };
     public static readonly GatewayRoute Consent = Open("consent", "oauth/consent", typeof(Auth.ConsentEndpoint), "GET", "POST");
     public static readonly GatewayRoute LoginCallback = Open("login-callback", "oauth/callback", typeof(Auth.LoginCallbackEndpoint));
     public static readonly GatewayRoute Login = Open("login", "auth/login", typeof(Auth.LoginEndpoint));

@@ -21,7 +21,7 @@ public static class GatewayServiceCollectionExtensions
         var options = startup.Config.Options;
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(startup);
-        services.AddSingleton(sp => new GatewayConfigMonitor(startup.Config, startup.Inputs, sp.GetRequiredService<ILogger<GatewayConfigMonitor>>()));
+        services.AddSingleton(sp => new GatewayConfigMonitor(startup.Snapshot, startup.Inputs, startup.ResolverFactory, sp.GetRequiredService<ILogger<GatewayConfigMonitor>>()));
         services.AddSingleton<IOptionsMonitor<GatewayOptions>>(sp => sp.GetRequiredService<GatewayConfigMonitor>());
         services.AddHostedService<ConfigWatchService>();
 

@@ -15,7 +15,13 @@ public sealed class ReadyEndpoint(GatewayConfigMonitor config, IEnumerable<IRead
         timeout.CancelAfter(CheckTimeout);
         var list = checks.ToList();
         var results = await Task.WhenAll(list.Select(c => c.CheckAsync(timeout.Token)));
-        var statuses = new Dictionary<string, string> { ["config"] = config.LastReloadError is null ? "ok" : "ok (last reload rejected)" };
+        var (configStatus, configError) = (config.LastReloadError, config.LastApplyError) switch
+        {
+            ({ } rejected, _) => ("ok (last reload rejected)", rejected),
+            (null, { } failed) => ("ok (last reload applied with errors)", failed),
+            _ => ("ok", null),
+        };
+        var statuses = new Dictionary<string, string> { ["config"] = configStatus };
         var ready = true;
         for (var i = 0; i < list.Count; i++)
         {
@@ -26,9 +32,15 @@ public sealed class ReadyEndpoint(GatewayConfigMonitor config, IEnumerable<IRead
         context.Response.Headers.CacheControl = "no-store";
         if (auth.Current.Enabled && Auth.GatewayUser.From(context) is null)
         {
-            // Anonymous callers (load balancers) learn ready or not, nothing about versions or backends.
-            await context.Response.WriteAsJsonAsync(new ReadyBody(ready ? "ready" : "not_ready", null, null, null), HostingJsonContext.Default.ReadyBody, contentType: "application/json", cancellationToken: context.RequestAborted);
+            // Anonymous callers (load balancers) learn ready or not, nothing about versions or backends; a refused reload
+            // shows without its reason, so whoever edits the file on a locked-down instance can see it was not applied.
+            var anonymous = configError is null ? null : new Dictionary<string, string> { ["config"] = configStatus };
+            await context.Response.WriteAsJsonAsync(new ReadyBody(ready ? "ready" : "not_ready", null, null, anonymous), HostingJsonContext.Default.ReadyBody, contentType: "application/json", cancellationToken: context.RequestAborted);
             return;
+        }
+        if (configError is not null)
+        {
+            statuses["config_error"] = configError;
         }
         var body = new ReadyBody(ready ? "ready" : "not_ready", ProductInfo.Version, config.Current.EnvironmentName, statuses);
         await context.Response.WriteAsJsonAsync(body, HostingJsonContext.Default.ReadyBody, contentType: "application/json", cancellationToken: context.RequestAborted);

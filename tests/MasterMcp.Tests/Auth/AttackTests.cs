@@ -1,6 +1,8 @@
 using System.Net;
+using System.Text;
 using System.Text.Json.Nodes;
 using MasterMcp.Tests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MasterMcp.Tests.Auth;
 
@@ -8,25 +10,12 @@ namespace MasterMcp.Tests.Auth;
 [Collection("azurite")]
 public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
 {
-    private OidcProviderProcess _idp = null!;
-    private TestServerProcess _backend = null!;
-    private GatewayInstance _gateway = null!;
-    private Uri Base => _gateway.BaseUrl;
+    private GatewayModeBed _bed = null!;
+    private Uri Base => _bed.Gateway.BaseUrl;
 
-    public async Task InitializeAsync()
-    {
-        _idp = await OidcProviderProcess.StartAsync();
-        _backend = await TestServerProcess.StartAsync("SampleServer", "--name", "alpha");
-        var port = AuthTestKit.FreePort();
-        _gateway = await GatewayInstance.StartAsync(AuthTestKit.GatewayConfig(port, _idp.Issuer, _backend.McpUrl, AuthTestKit.NewSigningKeyReference()), azurite.ConnectionString, port: port);
-    }
+    public async Task InitializeAsync() => _bed = await GatewayModeBed.StartAsync(azurite.ConnectionString);
 
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _backend.DisposeAsync();
-        await _idp.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _bed.DisposeAsync();
 
     [Fact]
     public async Task Authorize_WithoutPkce_RedirectsWithInvalidRequest()
@@ -159,6 +148,113 @@ public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Null(response.Headers.Location);
         Assert.Contains("private, loopback or link-local", WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()), StringComparison.Ordinal);
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(3), "refused before any connection attempt");
+    }
+
+    [Theory]
+    [InlineData("/%09/evil.example/x")] // the reported attack: Location "/\t/evil.example/x" is http://evil.example/x to a browser
+    [InlineData("/%0D/evil.example/x")]
+    [InlineData("/%0A/evil.example/x")]
+    [InlineData("/%0B/evil.example/x")]
+    [InlineData("/%E3%80%80/evil.example/x")]
+    [InlineData("/%5Cevil.example/x")]
+    [InlineData("%5C%5Cevil.example/x")]
+    [InlineData("%09//evil.example/x")]
+    [InlineData("//evil.example/x")]
+    [InlineData("/%2509/evil.example/x")]
+    [InlineData("/%252F/evil.example/x")]
+    [InlineData("/%255C/evil.example/x")]
+    [InlineData("https://evil.example/x")]
+    public async Task Login_WithReturnUrlABrowserWouldResolveElsewhere_Is400NamingTheProblem(string rawQueryValue)
+    {
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using var response = await http.GetAsync(new Uri(Base, "/auth/login?return_url=" + rawQueryValue));
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        Assert.Equal("invalid_return_url", body["error"]!.GetValue<string>());
+        Assert.StartsWith("return_url ", body["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Login_WithLocalReturnUrl_ComesBackToItAfterSignIn()
+    {
+        using var browser = new BrowserDriver();
+        var back = await browser.RunAsync(new Uri(Base, "/auth/login?return_url=" + Uri.EscapeDataString("/connections?x=1")), new Uri(Base, "/connections").ToString());
+        Assert.Equal(new Uri(Base, "/connections?x=1"), back);
+    }
+
+    [Fact]
+    public async Task LoginCallback_WithAStoredReturnUrlThatLeavesTheGateway_Is400AndNeverRedirects()
+    {
+        // A login state written before return URLs were checked at /auth/login (states live ten minutes).
+        using var browser = new BrowserDriver();
+        var callback = await browser.RunAsync(new Uri(Base, "/auth/login?return_url=%2Fconnections"), new Uri(Base, "/oauth/callback").ToString());
+        var store = _bed.Gateway.Services.GetRequiredService<MasterMcp.Auth.AuthStore>();
+        var row = MasterMcp.Auth.TokenCrypto.Hash(AuthTestKit.Query(callback, "state")!);
+        var login = await store.GetAsync(MasterMcp.Auth.AuthStore.Logins, row, MasterMcp.Auth.AuthJsonContext.Default.LoginState, default);
+        await store.UpsertAsync(MasterMcp.Auth.AuthStore.Logins, row, login!.Value with { ReturnUrl = "/\r/evil.example/x" }, MasterMcp.Auth.AuthJsonContext.Default.LoginState,
+            login.ExpiresAt, default);
+
+        using var response = await browser.GetAsync(callback);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        Assert.Contains("control character U+000D", WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:1/cb\t")]
+    [InlineData("http://127.0.0.1:1/c\rb")]
+    [InlineData("https://app.example/cb\n")]
+    [InlineData("https://app.example/cb\u000b")]
+    [InlineData("https://app.example/\u3000cb")]
+    [InlineData(" https://app.example/cb")]
+    [InlineData("cursor://anysphere.cursor-mcp/oauth/\u0000callback")]
+    public async Task Register_WithControlCharacterInRedirectUri_IsRefused(string redirectUri)
+    {
+        using var http = new HttpClient();
+        var json = new JsonObject { ["redirect_uris"] = new JsonArray(redirectUri), ["token_endpoint_auth_method"] = "none" }.ToJsonString();
+        using var response = await http.PostAsync(new Uri(Base, "/register"), new StringContent(json, Encoding.UTF8, "application/json"));
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("invalid_redirect_uri", body["error"]!.GetValue<string>());
+        Assert.Contains("percent-encode it", body["error_description"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Register_WithLoneSurrogateOrDuplicateKey_Is400NamingTheProblem()
+    {
+        using var http = new HttpClient();
+        foreach (var (json, expected) in new[]
+        {
+            ("{\"redirect_uris\":[\"http://127.0.0.1:1/cb\"],\"client_name\":\"\\ud800\"}", "lone surrogate"),
+            ("{\"redirect_uris\":[\"http://127.0.0.1:1/cb\"],\"client_name\":\"a\",\"client_name\":\"b\"}", "not valid JSON"),
+        })
+        {
+            using var response = await http.PostAsync(new Uri(Base, "/register"), new StringContent(json, Encoding.UTF8, "application/json"));
+            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("invalid_client_metadata", body["error"]!.GetValue<string>());
+            Assert.Contains(expected, body["error_description"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("token")]
+    [InlineData("revoke")]
+    [InlineData("oauth/consent")]
+    public async Task Form_WithKeyOver2048Characters_Is400InvalidRequest(string path)
+    {
+        using var http = new HttpClient();
+        using var content = new StringContent(new string('k', 2049) + "=v&client_id=preregistered", Encoding.ASCII, "application/x-www-form-urlencoded");
+        using var response = await http.PostAsync(new Uri(Base, "/" + path), content);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("invalid_request", body["error"]!.GetValue<string>());
+        Assert.Contains("2048", body["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        if (path != "oauth/consent")
+        {
+            Assert.Equal(body["message"]!.GetValue<string>(), body["error_description"]!.GetValue<string>());
+        }
     }
 
     private async Task<Uri> FirstRedirectAsync(Uri url)

@@ -106,17 +106,37 @@ public static class AuthTestKit
         return Query(final, "code") ?? throw new InvalidOperationException("no code in " + final);
     }
 
+    /// <summary>Registers a client, runs the browser part as <paramref name="login"/> and redeems the code: an access token for /mcp.</summary>
+    public static async Task<string> AccessTokenAsync(Uri gateway, string login)
+    {
+        var (clientId, secret) = await RegisterAsync(gateway);
+        var (verifier, challenge) = Pkce();
+        var code = await AuthorizeCodeAsync(AuthorizeUrl(gateway, clientId, challenge), login);
+        var (status, body) = await TokenAsync(gateway, new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = Redirect,
+            ["code_verifier"] = verifier,
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
+        });
+        Assert.Equal(HttpStatusCode.OK, status);
+        return body["access_token"]!.GetValue<string>();
+    }
+
     /// <summary>One query parameter of a URL.</summary>
     public static string? Query(Uri uri, string name) =>
         Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(uri.Query).TryGetValue(name, out var v) ? v.ToString() : null;
 
     /// <summary>An MCP initialize request to /mcp with a bearer token.</summary>
-    public static HttpRequestMessage InitializeRequest(Uri gateway, string? token, string? sessionId = null)
+    public static HttpRequestMessage InitializeRequest(Uri gateway, string? token, string? sessionId = null) =>
+        McpPost(gateway, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""", token, sessionId);
+
+    /// <summary>A JSON-RPC message POSTed to /mcp with a bearer token; on a session it carries the session id and protocol version.</summary>
+    public static HttpRequestMessage McpPost(Uri gateway, string json, string? token, string? sessionId = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway, "/mcp"))
-        {
-            Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""", Encoding.UTF8, "application/json"),
-        };
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway, "/mcp")) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
         request.Headers.Accept.ParseAdd("application/json");
         request.Headers.Accept.ParseAdd("text/event-stream");
         if (token is not null)
@@ -126,6 +146,7 @@ public static class AuthTestKit
         if (sessionId is not null)
         {
             request.Headers.Add("Mcp-Session-Id", sessionId);
+            request.Headers.Add("MCP-Protocol-Version", "2025-06-18");
         }
         return request;
     }

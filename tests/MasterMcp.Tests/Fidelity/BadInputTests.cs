@@ -16,7 +16,8 @@ public sealed class BadInputTests(RelayFixture fixture, ITestOutputHelper output
 {
     private const string Init = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""";
 
-    public static TheoryData<string> Cases => ["malformed-json", "batch", "unknown-method", "missing-version-header", "bad-version-header", "bad-origin", "huge-body", "unknown-session"];
+    public static TheoryData<string> Cases => ["malformed-json", "batch", "unknown-method", "missing-version-header", "bad-version-header", "bad-origin", "huge-body", "unknown-session",
+        "missing-content-type", "content-type-list"];
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -38,6 +39,9 @@ public sealed class BadInputTests(RelayFixture fixture, ITestOutputHelper output
             "bad-origin" => (Post(Ping(12), session, origin: "https://evil.example"), HttpStatusCode.Forbidden, (int?)null),
             "huge-body" => (Post(Ping(13).Replace("{}", "{\"pad\":\"" + new string('x', 5 * 1024 * 1024) + "\"}", StringComparison.Ordinal), session), HttpStatusCode.RequestEntityTooLarge, (int?)null),
             "unknown-session" => (Post(Ping(14), "no-such-session"), HttpStatusCode.NotFound, (int?)null),
+            // Both passed the SDK's own Content-Type check and then failed its JSON reader: 500 before the gateway checked first.
+            "missing-content-type" => (WithContentType(Post(Ping(15), session), null), HttpStatusCode.UnsupportedMediaType, (int?)null),
+            "content-type-list" => (WithContentType(Post(Ping(16), session), "application/json, text/html"), HttpStatusCode.UnsupportedMediaType, (int?)null),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
         // With 100-continue the client waits for the verdict before uploading, so a 413 is not lost in a reset upload.
@@ -55,6 +59,16 @@ public sealed class BadInputTests(RelayFixture fixture, ITestOutputHelper output
         Assert.Equal($"sample/echo: {kind}", AggregationTests.Text(echo));
         using var ping = await http.SendAsync(Post(Ping(99), session));
         Assert.Equal(HttpStatusCode.OK, ping.StatusCode);
+    }
+
+    private static HttpRequestMessage WithContentType(HttpRequestMessage request, string? contentType)
+    {
+        request.Content!.Headers.Remove("Content-Type");
+        if (contentType is not null)
+        {
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        }
+        return request;
     }
 
     private static string Ping(int id) => "{\"jsonrpc\":\"2.0\",\"id\":" + id.ToString(System.Globalization.CultureInfo.InvariantCulture) + ",\"method\":\"ping\",\"params\":{}}";

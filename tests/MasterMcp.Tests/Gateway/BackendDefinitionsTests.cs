@@ -1,5 +1,8 @@
+using System.Text.Json.Nodes;
 using MasterMcp.Backends;
 using MasterMcp.Configuration;
+using MasterMcp.Tests.Conformance;
+using MasterMcp.Tests.Fixtures;
 
 namespace MasterMcp.Tests.Gateway;
 
@@ -95,5 +98,68 @@ public sealed class BackendDefinitionsTests
     {
         var options = new GatewayOptions { Servers = [new ServerOptions { Id = "a", Url = "http://127.0.0.1:1/mcp" }, new ServerOptions { Id = "a", Url = "http://127.0.0.1:2/mcp" }] };
         Assert.Contains(GatewayOptionsValidator.Validate(options), e => e.Path == "servers[1].id");
+    }
+
+    private static JsonObject Server(string id, string marker, params string[] args) => new()
+    {
+        ["id"] = id,
+        ["command"] = "dotnet",
+        ["args"] = new JsonArray([.. args.Select(a => (JsonNode)a)]),
+        ["config"] = new JsonObject { ["environment"] = new JsonObject { ["MARKER"] = marker, ["OTHER"] = "x" } },
+    };
+
+    private static JsonObject HttpServer(string id, string header) => new()
+    {
+        ["id"] = id,
+        ["url"] = "http://127.0.0.1:1/mcp",
+        ["headers"] = new JsonObject { ["X-Api-Key"] = header, ["X-Other"] = "y" },
+    };
+
+    /// <summary>Loads a config file the way the gateway does (two calls give two independent object graphs).</summary>
+    private static IReadOnlyList<BackendDefinition> Load(params JsonObject[] servers)
+    {
+        using var dir = new TempDirectory();
+        var file = dir.Write("gateway.json", new JsonObject { ["servers"] = new JsonArray([.. servers]) }.ToJsonString());
+        var config = ConfigurationLoader.Load(new ConfigInputs(["--config", file], new Dictionary<string, string> { ["MASTER_ENV"] = "Development" }, RepoPaths.Root));
+        return BackendDefinitions.From(config.Options);
+    }
+
+    [Fact]
+    public void Definitions_FromTwoSeparateLoadsOfTheSameConfig_AreEqual_WithEqualHashCodes()
+    {
+        var first = Load(Server("s", "m", "--stdio", "--name", "s"), HttpServer("h", "k"));
+        var second = Load(Server("s", "m", "--stdio", "--name", "s"), HttpServer("h", "k"));
+        Assert.NotSame(first[0].Args, second[0].Args);
+        Assert.NotSame(first[0].Environment, second[0].Environment);
+        Assert.NotSame(first[1].Headers, second[1].Headers);
+        Assert.Equal(first, second);
+        Assert.Equal(first.Select(d => d.GetHashCode()), second.Select(d => d.GetHashCode()));
+        Assert.True(BackendChanges.Between(first, second).IsEmpty);
+    }
+
+    [Fact]
+    public void Definitions_ThatDifferInArgsEnvironmentHeadersOrAuthScopes_AreNotEqual()
+    {
+        var stdio = Load(Server("s", "m", "--stdio", "--name", "s"))[0];
+        var http = Load(HttpServer("h", "k"))[0];
+        Assert.NotEqual(stdio, Load(Server("s", "m", "--stdio", "--name", "t"))[0]);
+        Assert.NotEqual(stdio, Load(Server("s", "m", "--stdio", "--name"))[0]);
+        Assert.NotEqual(stdio, Load(Server("s", "n", "--stdio", "--name", "s"))[0]);
+        Assert.NotEqual(http, Load(HttpServer("h", "other-key"))[0]);
+        var scoped = stdio with { AuthConfig = new BackendAuthConfig { Scopes = ["a", "b"] } };
+        Assert.Equal(scoped, stdio with { AuthConfig = new BackendAuthConfig { Scopes = ["a", "b"] } });
+        Assert.NotEqual(scoped, stdio with { AuthConfig = new BackendAuthConfig { Scopes = ["a", "c"] } });
+        Assert.NotEqual(stdio, stdio with { Environment = new Dictionary<string, string> { ["MARKER"] = "m" } });
+    }
+
+    [Fact]
+    public void BackendChanges_NameExactlyTheAddedRemovedAndChangedBackends()
+    {
+        var before = Load(Server("same", "m", "a"), Server("changed", "m", "a"), Server("removed", "m", "a"));
+        var after = Load(Server("same", "m", "a"), Server("changed", "m", "b"), Server("added", "m", "a"));
+        var changes = BackendChanges.Between(before, after);
+        Assert.Equal(["added"], changes.Added);
+        Assert.Equal(["removed"], changes.Removed);
+        Assert.Equal(["changed"], changes.Changed);
     }
 }

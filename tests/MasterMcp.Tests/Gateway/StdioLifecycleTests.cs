@@ -8,11 +8,12 @@ namespace MasterMcp.Tests.Gateway;
 /// <summary>stdio backends: started with args and environment, restarted after a crash, and gone with the gateway.</summary>
 public sealed class StdioLifecycleTests
 {
-    private static JsonObject SampleStdio(string id, string marker, string session = "per_client") => new()
+    /// <summary>SampleServer over stdio, its processes findable by <paramref name="marker"/>; it answers as <paramref name="name"/> (default: the id).</summary>
+    internal static JsonObject SampleStdio(string id, string marker, string session = "per_client", string? name = null) => new()
     {
         ["id"] = id,
         ["command"] = "dotnet",
-        ["args"] = new JsonArray(TestServerProcess.AssemblyOf("SampleServer"), "--stdio", "--name", id),
+        ["args"] = new JsonArray(TestServerProcess.AssemblyOf("SampleServer"), "--stdio", "--name", name ?? id),
         ["config"] = new JsonObject { ["environment"] = new JsonObject { ["TEST_MARKER"] = marker } },
         ["session"] = session,
         ["health_check_seconds"] = 1,
