@@ -6,6 +6,8 @@ using ModelContextProtocol.Client;
 // a loop for a fixed time. Prints one line of JSON: calls, errors, calls/s and latency percentiles in milliseconds.
 //   --url http://127.0.0.1:3000/mcp  --tool sample__echo  --clients 20  --seconds 30  --warmup 3
 //   --protocol 2025-11-25 (initialize + session; "" lets the client negotiate)  --label gateway
+//   --forward-url http://127.0.0.1:3001/mcp: sessions begin at --url, every later request of a session (calls, GET stream)
+//     goes to this other instance, which must carry it to the session's owner (scale-out cost)
 var url = new Uri(Arg("--url") ?? throw new ArgumentException("--url is required"));
 var tool = Arg("--tool") ?? "echo";
 var clients = int.Parse(Arg("--clients") ?? "20", CultureInfo.InvariantCulture);
@@ -14,7 +16,13 @@ var warmup = double.Parse(Arg("--warmup") ?? "3", CultureInfo.InvariantCulture);
 var protocol = Arg("--protocol") ?? "2025-11-25";
 var label = Arg("--label") ?? tool;
 
-using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+var forward = Arg("--forward-url") is { } f ? new Uri(f) : null;
+HttpMessageHandler handler = new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
+if (forward is not null)
+{
+    handler = new ToOtherInstance(forward) { InnerHandler = handler };
+}
+using var http = new HttpClient(handler)
 {
     Timeout = TimeSpan.FromSeconds(60),
 };
@@ -71,4 +79,17 @@ string? Arg(string name)
 {
     var index = Array.IndexOf(args, name);
     return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
+
+/// <summary>Sends every request that names a session to another instance than the one that created it.</summary>
+internal sealed class ToOtherInstance(Uri other) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (request.Headers.Contains("Mcp-Session-Id"))
+        {
+            request.RequestUri = other;
+        }
+        return base.SendAsync(request, cancellationToken);
+    }
 }

@@ -43,6 +43,10 @@ public sealed partial class Catalog
         };
     }
 
+    /// <summary>Client sessions with listings or snapshots of their own cached here (dropped when the session ends).</summary>
+    public int SessionOwnerCount =>
+        _listings.Keys.Select(k => k.Owner).Concat(_snapshots.Keys).Where(o => o != BackendRegistry.SharedOwner && !o.StartsWith("profile:", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).Count();
+
     /// <summary>Raised after the catalog was invalidated because something changed (clients should get list_changed).</summary>
     public event Action? Changed;
 

@@ -94,7 +94,7 @@ public sealed class FunctionAdapterParityTests
         Assert.Equal("ready", (string?)functionReady.Body?["status"]);
         Assert.Equal("Development", (string?)functionReady.Body?["environment"]);
         Assert.Equal(
-            ["backends", "config", "storage"],
+            ["backends", "config", "scaleout", "storage"],
             functionReady.Body!["checks"]!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
 
         // The shared pipeline runs on both hosts: both set a W3C trace id as correlation id.
