@@ -75,6 +75,7 @@ public static class GatewayMcpServiceCollectionExtensions
             // instance; registering a shared IDistributedCache before this makes streams resumable on any instance.
             .WithDistributedCacheEventStreamStore()
             .WithMessageFilters(filters => filters.AddIncomingFilter(StorageErrorsAsJsonRpc))
+            .WithRequestFilters(filters => filters.AddCallToolFilter(StorageErrorsInToolResults))
             .WithListToolsHandler((c, ct) => Handlers(c).ListToolsAsync(c, ct))
             .WithCallToolHandler((c, ct) => Handlers(c).CallToolAsync(c, ct))
             .WithListPromptsHandler((c, ct) => Handlers(c).ListPromptsAsync(c, ct))
@@ -104,6 +105,23 @@ public static class GatewayMcpServiceCollectionExtensions
             throw new McpProtocolException(StorageUnavailableException.PublicMessage, ex, McpErrorCode.InternalError);
         }
     };
+
+    /// <summary>
+    /// The SDK turns any exception of a tool call into an isError result saying only "An error occurred invoking 'x'."
+    /// (before message filters see it); an <see cref="McpException"/> keeps its message there, so the result names storage.
+    /// </summary>
+    internal static McpRequestHandler<CallToolRequestParams, CallToolResult> StorageErrorsInToolResults(McpRequestHandler<CallToolRequestParams, CallToolResult> next) =>
+        async (request, cancellationToken) =>
+        {
+            try
+            {
+                return await next(request, cancellationToken);
+            }
+            catch (Exception ex) when (ExceptionChain.Find<StorageUnavailableException>(ex) is not null)
+            {
+                throw new McpException(StorageUnavailableException.PublicMessage, ex);
+            }
+        };
 
     private static GatewayHandlers Handlers<T>(RequestContext<T> context) =>
         context.Services!.GetRequiredService<GatewayHandlers>();

@@ -108,6 +108,19 @@ public sealed class StorageOutageTests
         Assert.DoesNotContain("127.0.0.1", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task StorageFailure_InAToolCall_IsAnErrorNamingStorage()
+    {
+        var handler = GatewayMcpServiceCollectionExtensions.StorageErrorsInToolResults((_, _) =>
+            throw new AggregateException(new StorageUnavailableException("http://127.0.0.1:1/devstoreaccount1", "connection refused")));
+
+        // The SDK puts an McpException's message into the tool call's isError result; any other exception loses it.
+        var error = await Assert.ThrowsAsync<McpException>(async () => await handler(null!, CancellationToken.None));
+
+        Assert.Contains("Storage", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("127.0.0.1", error.Message, StringComparison.Ordinal);
+    }
+
     private static async Task<HttpResponseMessage> InitializeAsync(HttpClient http)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/mcp", UriKind.Relative))
