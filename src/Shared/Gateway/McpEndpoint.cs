@@ -1,9 +1,11 @@
 using MasterMcp.Backends;
 using MasterMcp.Configuration;
 using MasterMcp.Hosting;
+using MasterMcp.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
 
@@ -14,7 +16,7 @@ namespace MasterMcp.Gateway;
 /// (routing + <c>MapMcp</c>) that this handler invokes with the request's own <see cref="HttpContext"/>; the Functions
 /// trigger and Kestrel therefore serve MCP through exactly the same code.
 /// </summary>
-public sealed class McpEndpoint : IEndpointHandler
+public sealed partial class McpEndpoint : IEndpointHandler
 {
     /// <summary>The path of the MCP endpoint.</summary>
     public const string Path = "/mcp";
@@ -23,10 +25,12 @@ public sealed class McpEndpoint : IEndpointHandler
     private readonly SessionStore _sessions;
     private readonly BackendRegistry _registry;
     private readonly IOptionsMonitor<GatewayOptions> _options;
+    private readonly ILogger<McpEndpoint> _logger;
 
-    public McpEndpoint(IServiceProvider services, SessionStore sessions, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options)
+    public McpEndpoint(IServiceProvider services, SessionStore sessions, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, ILogger<McpEndpoint> logger)
     {
         _options = options;
+        _logger = logger;
         var app = new ApplicationBuilder(services);
         app.UseRouting();
         app.UseEndpoints(endpoints => endpoints.MapMcp(Path));
@@ -84,7 +88,18 @@ public sealed class McpEndpoint : IEndpointHandler
         }
         else if (context.Response.StatusCode < 400)
         {
-            await _sessions.TouchAsync(sessionId, context.RequestAborted);
+            try
+            {
+                await _sessions.TouchAsync(sessionId, context.RequestAborted);
+            }
+            catch (StorageUnavailableException ex)
+            {
+                // The answer has been sent; a missed expiry refresh only shortens the session's life in the store.
+                LogTouchFailed(_logger, sessionId, ex.Message);
+            }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not extend session {SessionId} in storage: {Reason}")]
+    private static partial void LogTouchFailed(ILogger logger, string sessionId, string reason);
 }
