@@ -19,10 +19,11 @@
 #   Plain values are passed as plain variables; secrets only as {{secret.NAME}} references.
 # Optional environment (defaults in brackets):
 #   KOYEB_PORT [8080]  KOYEB_INSTANCE_TYPE [small]  KOYEB_REGIONS ["fra"] (space-separated)
-#   KOYEB_MIN_SCALE [1]  KOYEB_MAX_SCALE [3]
-#     Keep the minimum at 1 until sessions fully survive instance changes (pending server->client requests and
-#     open SSE streams still live in one instance); raise it for availability once they do. A higher maximum is
-#     safe for clients on stateless protocol versions.
+#   KOYEB_MIN_SCALE [1]  KOYEB_MAX_SCALE [1]
+#     One instance: server->client requests (sampling, elicitation, roots), GET streams and per-client backend
+#     sessions live in the instance that opened them, and a balancer without affinity sends the next request
+#     elsewhere. More than one instance is refused unless Redis (the scale-out message bus) is configured:
+#     MASTER_REDIS or MASTER__scaleout__redis in KOYEB_SECRET_ENV (or KOYEB_ENV). See deploy/README.md.
 #   KOYEB_AUTOSCALING_CONCURRENT_REQUESTS [50]  KOYEB_AUTOSCALING_AVERAGE_CPU [80]
 #   KOYEB_HEALTH_GRACE_SECONDS [60]  (the Functions host needs a while to start)
 #   KOYEB_REGISTRY_SECRET  Koyeb secret holding the registry credentials of a private image
@@ -52,7 +53,7 @@ fi
 
 port="${KOYEB_PORT:-8080}"
 min_scale="${KOYEB_MIN_SCALE:-1}"
-max_scale="${KOYEB_MAX_SCALE:-3}"
+max_scale="${KOYEB_MAX_SCALE:-1}"
 default_secret_env='TOKEN_ENC_KEY=master-token-enc-key
 MASTER__security__origin_secret=master-origin-secret
 AzureWebJobsStorage=master-azurewebjobsstorage'
@@ -60,6 +61,18 @@ secret_env="${KOYEB_SECRET_ENV-$default_secret_env}"
 
 if (( min_scale > max_scale )); then
   fail "KOYEB_MIN_SCALE ($min_scale) is above KOYEB_MAX_SCALE ($max_scale)"
+fi
+
+# Redis counts as configured when the service gets MASTER_REDIS or MASTER__scaleout__redis with a value.
+redis_configured=0
+while IFS= read -r line; do
+  if [[ "$line" =~ ^(MASTER_REDIS|MASTER__scaleout__redis)=.+ ]]; then
+    redis_configured=1
+  fi
+done <<< "$secret_env
+${KOYEB_ENV:-}"
+if (( max_scale > 1 && redis_configured == 0 )); then
+  fail "KOYEB_MAX_SCALE=$max_scale needs Redis: interactive MCP (sampling, elicitation, roots, GET streams) lives in one instance until the scale-out bus connects them; set MASTER_REDIS (or MASTER__scaleout__redis) in KOYEB_SECRET_ENV, or keep KOYEB_MAX_SCALE=1 (deploy/README.md, Instances)"
 fi
 
 # Client authentication: plain settings as variables, secrets as Koyeb secret references.

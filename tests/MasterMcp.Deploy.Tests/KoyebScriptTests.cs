@@ -62,6 +62,43 @@ public sealed class KoyebScriptTests : IDisposable
         Assert.False(File.Exists(log));
     }
 
+    [Theory]
+    [InlineData("KOYEB_MAX_SCALE", "3")]
+    [InlineData("KOYEB_MIN_SCALE", "2")]
+    public async Task MoreThanOneInstance_WithoutRedis_IsRefused_BeforeAnyCall(string name, string value)
+    {
+        var log = Path.Combine(_bin.FullName, "calls.log");
+        var settings = new Dictionary<string, string?> { ["KOYEB_MAX_SCALE"] = "3", [name] = value };
+        var result = await RunScriptAsync(log, true, true, settings);
+        Assert.True(result.ExitCode == 64, result.Output);
+        Assert.Contains("KOYEB_MAX_SCALE=3 needs Redis", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("MASTER_REDIS", result.StdErr, StringComparison.Ordinal);
+        Assert.False(File.Exists(log));
+    }
+
+    [Theory]
+    [InlineData("KOYEB_SECRET_ENV", "TOKEN_ENC_KEY=master-token-enc-key\nMASTER_REDIS=master-redis", "MASTER_REDIS={{secret.master-redis}}")]
+    [InlineData("KOYEB_ENV", "MASTER__scaleout__redis=redis.internal:6379", "MASTER__scaleout__redis=redis.internal:6379")]
+    public async Task MoreThanOneInstance_WithRedis_IsPassedThrough(string name, string value, string expectedEnv)
+    {
+        var log = Path.Combine(_bin.FullName, "calls.log");
+        var result = await RunScriptAsync(log, true, true, new() { ["KOYEB_MAX_SCALE"] = "3", [name] = value });
+        Assert.True(result.ExitCode == 0, result.Output);
+        var update = (await File.ReadAllLinesAsync(log)).Select(l => l.Split('\x1f')).Single(c => c[1] == "update");
+        AssertFlag(update, "--max-scale", "3");
+        AssertFlag(update, "--min-scale", "1");
+        AssertFlag(update, "--env", expectedEnv);
+    }
+
+    [Fact]
+    public async Task RedisVariable_WithoutAValue_DoesNotCountAsRedis()
+    {
+        var log = Path.Combine(_bin.FullName, "calls.log");
+        var result = await RunScriptAsync(log, true, true, new() { ["KOYEB_MAX_SCALE"] = "2", ["KOYEB_ENV"] = "MASTER_REDIS=" });
+        Assert.True(result.ExitCode == 64, result.Output);
+        Assert.False(File.Exists(log));
+    }
+
     [Fact]
     public async Task GatewayMode_PassesUpstreamSettings_AndItsSecretsAsKoyebSecrets()
     {
@@ -135,7 +172,7 @@ public sealed class KoyebScriptTests : IDisposable
         AssertFlag(call, "--routes", "/:8080");
         AssertFlag(call, "--checks", "8080:http:/health");
         AssertFlag(call, "--min-scale", "1");
-        AssertFlag(call, "--max-scale", "3");
+        AssertFlag(call, "--max-scale", "1");
         AssertFlag(call, "--autoscaling-concurrent-requests", "50");
         AssertFlag(call, "--instance-type", "small");
         AssertFlag(call, "--regions", "fra");

@@ -5,8 +5,8 @@ using System.Text.Json.Nodes;
 namespace MasterMcp.Configuration;
 
 /// <summary>
-/// Builds the configuration from its layers, lowest first: <c>config/default.json</c>, <c>config/&lt;environment&gt;.json</c>
-/// (or one explicit file from <c>--config</c> / <c>MASTER_CONFIG_PATH</c>), environment variables, then dotted command-line arguments.
+/// Builds the configuration from its layers, lowest first: <c>config/default.json</c>, <c>config/&lt;environment&gt;.json</c>,
+/// the file from <c>--config</c> / <c>MASTER_CONFIG_PATH</c> (if any), environment variables, then dotted command-line arguments.
 /// Every value remembers which layer set it, so validation errors can name the file or variable.
 /// </summary>
 public static class ConfigurationLoader
@@ -182,21 +182,13 @@ public static class ConfigurationLoader
         }
     }
 
+    /// <summary>
+    /// config/default.json, config/&lt;environment&gt;.json when it exists, then the file from --config / MASTER_CONFIG_PATH.
+    /// The explicit file layers over the other two (it does not replace them): a file holding only <c>servers</c> keeps
+    /// the environment's hosting, logging and storage settings, so Development stays on loopback.
+    /// </summary>
     private static IEnumerable<string> ConfigFiles(ConfigInputs inputs, string environmentName, List<string> errors)
     {
-        var explicitPath = ExplicitConfigPath(inputs);
-        if (explicitPath is not null)
-        {
-            var full = Path.GetFullPath(explicitPath, Directory.GetCurrentDirectory());
-            if (!File.Exists(full))
-            {
-                errors.Add($"configuration file '{full}' (from --config or MASTER_CONFIG_PATH) does not exist");
-                yield break;
-            }
-            yield return full;
-            yield break;
-        }
-
         var configDir = Path.Combine(inputs.BaseDirectory, "config");
         var defaults = Path.Combine(configDir, "default.json");
         if (!File.Exists(defaults))
@@ -209,6 +201,18 @@ public static class ConfigurationLoader
         if (File.Exists(envFile))
         {
             yield return envFile;
+        }
+
+        var explicitPath = ExplicitConfigPath(inputs);
+        if (explicitPath is not null)
+        {
+            var full = Path.GetFullPath(explicitPath, Directory.GetCurrentDirectory());
+            if (!File.Exists(full))
+            {
+                errors.Add($"configuration file '{full}' (from --config or MASTER_CONFIG_PATH) does not exist");
+                yield break;
+            }
+            yield return full;
         }
     }
 

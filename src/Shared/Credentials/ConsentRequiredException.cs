@@ -8,19 +8,5 @@ public sealed class ConsentRequiredException(string backendId, string reason) : 
     public string Reason { get; } = reason;
 
     /// <summary>The consent exception in an exception chain (the MCP client and transports wrap what handlers throw), or null.</summary>
-    public static ConsentRequiredException? Find(Exception? exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is ConsentRequiredException consent)
-            {
-                return consent;
-            }
-            if (e is AggregateException aggregate && aggregate.InnerExceptions.Select(Find).FirstOrDefault(x => x is not null) is { } inner)
-            {
-                return inner;
-            }
-        }
-        return null;
-    }
+    public static ConsentRequiredException? Find(Exception? exception) => Hosting.ExceptionChain.Find<ConsentRequiredException>(exception);
 }

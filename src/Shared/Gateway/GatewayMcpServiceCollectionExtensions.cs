@@ -1,7 +1,9 @@
 using MasterMcp.Backends;
 using MasterMcp.Configuration;
 using MasterMcp.Hosting;
+using MasterMcp.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -78,6 +80,8 @@ public static class GatewayMcpServiceCollectionExtensions
             // Priming events, retry and Last-Event-ID resumption (2025-11-25 SSE polling). The in-memory cache serves one
             // instance; registering a shared IDistributedCache before this makes streams resumable on any instance.
             .WithDistributedCacheEventStreamStore()
+            .WithMessageFilters(filters => filters.AddIncomingFilter(StorageErrorsAsJsonRpc))
+            .WithRequestFilters(filters => filters.AddCallToolFilter(StorageErrorsInToolResults))
             .WithListToolsHandler((c, ct) => Handlers(c).ListToolsAsync(c, ct))
             .WithCallToolHandler((c, ct) => Handlers(c).CallToolAsync(c, ct))
             .WithListPromptsHandler((c, ct) => Handlers(c).ListPromptsAsync(c, ct))
@@ -91,6 +95,39 @@ public static class GatewayMcpServiceCollectionExtensions
             .WithSetLoggingLevelHandler((c, ct) => Handlers(c).SetLoggingLevelAsync(c, ct));
         return services;
     }
+
+    /// <summary>
+    /// A request whose handler needs storage while it is down gets a JSON-RPC error naming storage instead of the SDK's
+    /// generic "An error occurred." (its HTTP status is already sent when the answer travels on an open stream).
+    /// </summary>
+    internal static McpMessageHandler StorageErrorsAsJsonRpc(McpMessageHandler next) => async (context, cancellationToken) =>
+    {
+        try
+        {
+            await next(context, cancellationToken);
+        }
+        catch (Exception ex) when (ExceptionChain.Find<StorageUnavailableException>(ex) is not null)
+        {
+            throw new McpProtocolException(StorageUnavailableException.PublicMessage, ex, McpErrorCode.InternalError);
+        }
+    };
+
+    /// <summary>
+    /// The SDK turns any exception of a tool call into an isError result saying only "An error occurred invoking 'x'."
+    /// (before message filters see it); an <see cref="McpException"/> keeps its message there, so the result names storage.
+    /// </summary>
+    internal static McpRequestHandler<CallToolRequestParams, CallToolResult> StorageErrorsInToolResults(McpRequestHandler<CallToolRequestParams, CallToolResult> next) =>
+        async (request, cancellationToken) =>
+        {
+            try
+            {
+                return await next(request, cancellationToken);
+            }
+            catch (Exception ex) when (ExceptionChain.Find<StorageUnavailableException>(ex) is not null)
+            {
+                throw new McpException(StorageUnavailableException.PublicMessage, ex);
+            }
+        };
 
     private static GatewayHandlers Handlers<T>(RequestContext<T> context) =>
         context.Services!.GetRequiredService<GatewayHandlers>();

@@ -2,6 +2,7 @@ using MasterMcp.Backends;
 using MasterMcp.Configuration;
 using MasterMcp.Hosting;
 using MasterMcp.Scaleout;
+using MasterMcp.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -39,6 +40,7 @@ public sealed partial class McpEndpoint : IEndpointHandler
     {
         _logger = logger;
         _options = options;
+        _logger = logger;
         var app = new ApplicationBuilder(services);
         app.UseRouting();
         app.UseEndpoints(endpoints => endpoints.MapMcp(Path));
@@ -149,7 +151,15 @@ public sealed partial class McpEndpoint : IEndpointHandler
         }
         else if (context.Response.StatusCode < 400)
         {
-            await _sessions.TouchAsync(sessionId, context.RequestAborted);
+            try
+            {
+                await _sessions.TouchAsync(sessionId, context.RequestAborted);
+            }
+            catch (StorageUnavailableException ex)
+            {
+                // The answer has been sent; a missed expiry refresh only shortens the session's life in the store.
+                LogTouchFailed(_logger, sessionId, ex.Message);
+            }
         }
     }
 
@@ -179,4 +189,7 @@ public sealed partial class McpEndpoint : IEndpointHandler
 
     [LoggerMessage(Level = LogLevel.Information, Message = "MCP session refused with 404: {Reason}")]
     private static partial void LogUnknownSession(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not extend session {SessionId} in storage: {Reason}")]
+    private static partial void LogTouchFailed(ILogger logger, string sessionId, string reason);
 }

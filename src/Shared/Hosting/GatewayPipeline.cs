@@ -5,6 +5,7 @@ using MasterMcp.Auth;
 using MasterMcp.Configuration;
 using MasterMcp.Observability;
 using MasterMcp.Secrets;
+using MasterMcp.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -70,6 +71,13 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client went away; nothing to answer.
+        }
+        catch (Exception ex) when (ExceptionChain.Find<StorageUnavailableException>(ex) is { } storage)
+        {
+            // An unavailable dependency is a 503 the client may retry, not a bug (architecture principle 10).
+            LogStorageUnavailable(logger, route.Name, storage.Message);
+            await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "storage_unavailable", StorageUnavailableException.PublicMessage, traceId,
+                new Dictionary<string, string> { ["Retry-After"] = StorageUnavailableException.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         }
         catch (Exception ex)
         {
@@ -232,6 +240,9 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Request to {Route} refused with {Status} ({Code})")]
     private static partial void LogRequestRefused(ILogger logger, string route, int status, string code);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request to {Route} answered 503: {Reason}")]
+    private static partial void LogStorageUnavailable(ILogger logger, string route, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error in route {Route}")]
     private static partial void LogUnhandled(ILogger logger, string route, Exception exception);

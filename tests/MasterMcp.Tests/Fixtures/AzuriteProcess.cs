@@ -42,12 +42,13 @@ public sealed class AzuriteProcess : IAsyncDisposable
     /// <summary>True while the process runs.</summary>
     public bool IsRunning => !_process.HasExited;
 
-    /// <summary>Starts azurite-table and waits until its port accepts connections.</summary>
-    public static async Task<AzuriteProcess> StartAsync()
+    /// <summary>Starts azurite-table on <paramref name="fixedPort"/> (a free one when null) and waits until the port accepts connections.</summary>
+    /// <remarks>Starting a new instance on a stopped one's <see cref="Port"/> simulates storage coming back (with empty tables).</remarks>
+    public static async Task<AzuriteProcess> StartAsync(int? fixedPort = null)
     {
         var node = File.Exists("/usr/bin/node") ? "/usr/bin/node" : RepoPaths.RequireNode();
         var main = Path.Combine(RepoPaths.RequirePackage("azurite"), "dist", "src", "table", "main.js");
-        var port = FreePort.Next();
+        var port = fixedPort ?? FreePort.Next();
         var workDir = Path.Combine(Path.GetTempPath(), "azurite-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(workDir);
         var start = new ProcessStartInfo(node)

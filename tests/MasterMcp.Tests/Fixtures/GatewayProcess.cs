@@ -12,6 +12,7 @@ public sealed class GatewayProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly List<string> _stdout = [];
     private readonly List<string> _stderr = [];
+    private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Line)> _waiters = [];
 
     private GatewayProcess(Process process) => _process = process;
 
@@ -43,14 +44,22 @@ public sealed class GatewayProcess : IAsyncDisposable
     public static GatewayProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var assembly = FunctionsBuild.Assembly;
-        var start = new ProcessStartInfo(FunctionsBuild.DotnetHost)
+        return StartCommand(FunctionsBuild.DotnetHost, [assembly, .. args], Path.GetDirectoryName(assembly)!, environment);
+    }
+
+    /// <summary>
+    /// Starts any command that runs the gateway (e.g. the README's <c>dotnet run …</c>) in <paramref name="workingDirectory"/>, with
+    /// the same clean environment as <see cref="Start"/>. Disposing kills the whole process tree.
+    /// </summary>
+    public static GatewayProcess StartCommand(string fileName, IEnumerable<string> args, string workingDirectory, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var start = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(assembly)!,
+            WorkingDirectory = workingDirectory,
         };
-        start.ArgumentList.Add(assembly);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -77,12 +86,39 @@ public sealed class GatewayProcess : IAsyncDisposable
         }
 
         var gateway = new GatewayProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
-        gateway._process.OutputDataReceived += (_, e) => Append(gateway._stdout, e.Data);
-        gateway._process.ErrorDataReceived += (_, e) => Append(gateway._stderr, e.Data);
+        gateway._process.OutputDataReceived += (_, e) => gateway.Append(gateway._stdout, e.Data);
+        gateway._process.ErrorDataReceived += (_, e) => gateway.Append(gateway._stderr, e.Data);
+        gateway._process.Exited += (_, _) => gateway.FailWaiters();
         gateway._process.Start();
         gateway._process.BeginOutputReadLine();
         gateway._process.BeginErrorReadLine();
         return gateway;
+    }
+
+    /// <summary>Completes with the first stdout line (already printed or still to come) that <paramref name="match"/> accepts; fails if the process exits first.</summary>
+    public async Task<string> WaitForStdoutLineAsync(Func<string, bool> match, TimeSpan timeout)
+    {
+        var waiter = (Match: match, Line: new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously));
+        lock (_stdout)
+        {
+            if (_stdout.FirstOrDefault(match) is { } seen)
+            {
+                return seen;
+            }
+            _waiters.Add(waiter);
+        }
+        if (_process.HasExited)
+        {
+            FailWaiters();
+        }
+        try
+        {
+            return await waiter.Line.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"No matching output within {timeout}:\n{Output}");
+        }
     }
 
     /// <summary>Runs the app to completion and returns it (exit code and output available).</summary>
@@ -164,11 +200,39 @@ public sealed class GatewayProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static void Append(List<string> lines, string? line)
+    private void Append(List<string> lines, string? line)
     {
-        if (line is not null)
+        if (line is null)
         {
-            lock (lines) { lines.Add(line); }
+            return;
+        }
+        List<(Func<string, bool> Match, TaskCompletionSource<string> Line)> matched = [];
+        lock (lines)
+        {
+            lines.Add(line);
+            if (ReferenceEquals(lines, _stdout))
+            {
+                matched = _waiters.Where(w => w.Match(line)).ToList();
+                _waiters.RemoveAll(matched.Contains);
+            }
+        }
+        foreach (var waiter in matched)
+        {
+            waiter.Line.TrySetResult(line);
+        }
+    }
+
+    private void FailWaiters()
+    {
+        List<(Func<string, bool> Match, TaskCompletionSource<string> Line)> waiting;
+        lock (_stdout)
+        {
+            waiting = [.. _waiters];
+            _waiters.Clear();
+        }
+        foreach (var waiter in waiting)
+        {
+            waiter.Line.TrySetException(new InvalidOperationException($"The gateway exited with {_process.ExitCode} before printing the awaited line:\n{Output}"));
         }
     }
 }

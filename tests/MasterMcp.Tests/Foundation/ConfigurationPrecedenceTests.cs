@@ -6,7 +6,7 @@ namespace MasterMcp.Tests.Foundation;
 
 /// <summary>
 /// Configuration layers, level by level: CLI &gt; MASTER_HOSTING_PORT &gt; PORT &gt; config/&lt;env&gt;.json &gt; config/default.json,
-/// the generic MASTER__section__key form, the named aliases, environment-name resolution and the explicit file.
+/// the generic MASTER__section__key form, the named aliases, environment-name resolution and the explicit file layered over the files.
 /// </summary>
 public sealed class ConfigurationPrecedenceTests : IDisposable
 {
@@ -174,7 +174,7 @@ public sealed class ConfigurationPrecedenceTests : IDisposable
     }
 
     [Fact]
-    public void ExplicitFile_FromCliOrVariable_ReplacesTheFileLayers()
+    public void ExplicitFile_FromCliOrVariable_LayersOverTheDefaultAndEnvironmentFiles()
     {
         var explicitFile = _base.Write("elsewhere/gateway.json", """{ "hosting": { "port": 7000 }, "servers": [] }""");
         var otherFile = _base.Write("elsewhere/other.json", """{ "hosting": { "port": 7100 } }""");
@@ -188,24 +188,28 @@ public sealed class ConfigurationPrecedenceTests : IDisposable
 
         var loaded = Load(env, "--config", explicitFile, "--hosting.port=7200");
         Assert.Equal(7200, loaded.Options.Hosting.Port);
-        Assert.Equal([explicitFile], loaded.Files);
+        Assert.Equal("debug", loaded.Options.Logging.Level);
+        Assert.Equal([Path.Combine(_base.Path, "config", "default.json"), Path.Combine(_base.Path, "config", "development.json"), explicitFile], loaded.Files);
     }
 
     [Fact]
-    public void ExplicitFile_WithOnlySomeSections_KeepsDefaultsForTheRest()
+    public void ExplicitFile_WithOnlySomeSections_KeepsTheFileLayersAndDefaultsForTheRest()
     {
         var explicitFile = _base.Write("partial.json", """{ "servers": [ { "id": "a", "url": "https://a.example/mcp" } ], "hosting": { "port": 7300 } }""");
 
         var options = Load(null, "--config", explicitFile).Options;
 
         Assert.Equal(7300, options.Hosting.Port);
-        Assert.Equal(new HostingOptions().Host, options.Hosting.Host);
+        // From config/default.json, which the explicit file layers over.
+        Assert.Equal("0.0.0.0", options.Hosting.Host);
+        Assert.Equal("http://default.example", options.Hosting.BaseUrl);
+        Assert.Equal("warning", options.Logging.Level);
+        // Set by no file: the built-in defaults.
         Assert.Equal(new HostingOptions().ShutdownTimeoutSeconds, options.Hosting.ShutdownTimeoutSeconds);
         Assert.Equal(new SecretSettings().CacheTtlSeconds, options.Secrets.CacheTtlSeconds);
         Assert.Equal(new SecurityOptions().OriginSecretHeader, options.Security.OriginSecretHeader);
         Assert.Equal(new SessionOptions().IdleTimeoutMinutes, options.Sessions.IdleTimeoutMinutes);
         Assert.Equal(new StorageSettings().TimeoutSeconds, options.Storage.TimeoutSeconds);
-        Assert.Equal(new LoggingOptions().Level, options.Logging.Level);
         Assert.True(Assert.Single(options.Servers).Enabled);
     }
 

@@ -56,6 +56,33 @@ public sealed class InvalidConfigurationTests : IDisposable
         Assert.Contains(ex.Errors, e => e.StartsWith(file + ": hosting.port: ", StringComparison.Ordinal));
     }
 
+    public static TheoryData<string, string> UnknownKeys() => new()
+    {
+        // The same key name deeper in the object it was written in.
+        { """{ "auth": { "mode": "jwt", "issuer": "https://idp.example" } }""", "auth.issuer: unknown key; did you mean auth.jwt.issuer or auth.upstream.issuer?" },
+        // A typo inside an array item: the sibling a few edits away.
+        { """{ "servers": [ { "id": "fs", "comand": "mcp-fs" } ] }""", "servers[0].comand: unknown key; did you mean command?" },
+        { """{ "servers": [ { "id": "a", "url": "https://a.example/mcp" }, { "id": "b", "url": "https://b.example/mcp", "Headers": {} } ] }""", "servers[1].Headers: unknown key; did you mean headers?" },
+        { """{ "hosting": { "prot": 4000 } }""", "hosting.prot: unknown key; did you mean port?" },
+        // A setting written at the wrong level: the same name anywhere in the schema.
+        { """{ "port": 4000 }""", "port: unknown key; did you mean hosting.port?" },
+        // Nothing close: the keys that are valid there.
+        { """{ "logging": { "colour": true } }""", "logging.colour: unknown key; valid keys here: level, format" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnknownKeys))]
+    public void UnknownKey_IsReportedAsSuch_WithTheNearestValidKeyFromTheSchema(string json, string expected)
+    {
+        var file = _dir.Write("gateway.json", json);
+
+        var ex = Assert.Throws<ConfigurationException>(() =>
+            ConfigurationLoader.Load(new ConfigInputs(["--config", file], new Dictionary<string, string> { ["MASTER_ENV"] = "Development" }, RepoPaths.Root)));
+
+        var error = Assert.Single(ex.Errors);
+        Assert.Equal(file + ": " + expected, error);
+    }
+
     [Fact]
     public async Task Process_WithWrongType_ExitsWith2_AndStderrNamesFileAndPath()
     {
