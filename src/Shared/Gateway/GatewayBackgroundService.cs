@@ -9,9 +9,10 @@ namespace MasterMcp.Gateway;
 
 /// <summary>
 /// Background duties of the gateway: tells connected clients when the catalog changed (list_changed), closes per-client
-/// backend sessions left idle, and closes every backend (killing stdio process trees) when the host stops.
+/// backend sessions left idle, lets expired stream events go, and closes every backend (killing stdio process trees) when the host stops.
 /// </summary>
-public sealed partial class GatewayBackgroundService(Catalog catalog, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, ILogger<GatewayBackgroundService> logger) : BackgroundService
+public sealed partial class GatewayBackgroundService(Catalog catalog, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, ILogger<GatewayBackgroundService> logger,
+    Microsoft.Extensions.Caching.Distributed.IDistributedCache streamEvents) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -26,6 +27,8 @@ public sealed partial class GatewayBackgroundService(Catalog catalog, BackendReg
             using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
+                // The in-memory cache drops expired entries (stream events of ended sessions) only when it is used.
+                await streamEvents.GetAsync("mastermcp:sweep", stoppingToken);
                 var now = DateTimeOffset.UtcNow;
                 foreach (var definition in registry.Definitions)
                 {

@@ -16,7 +16,10 @@ public static class GatewayMcpServiceCollectionExtensions
     /// <summary>Adds the aggregating MCP server at /mcp and everything it routes to.</summary>
     public static IServiceCollection AddMcpGateway(this IServiceCollection services, GatewayOptions options)
     {
-        services.AddHttpClient(BackendConnector.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddHttpClient(BackendConnector.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            // Every backend session holds its own connections (a GET stream and its POSTs); once sessions end, their
+            // connections sit idle in the pool. Let them go after 15 s instead of the default minute.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(15) });
         services.AddSingleton<BackendConnector>();
         services.AddSingleton<MrtrBridge>();
         services.AddSingleton<DownstreamSessions>();
@@ -30,7 +33,8 @@ public static class GatewayMcpServiceCollectionExtensions
         services.AddSingleton<IReadinessCheck, BackendsReadinessCheck>();
         services.AddHostedService<GatewayBackgroundService>();
         services.AddRouting();
-        services.AddDistributedMemoryCache();
+        // Expired stream events are removed when the cache is touched after this long; the background service touches it.
+        services.AddDistributedMemoryCache(cache => cache.ExpirationScanFrequency = TimeSpan.FromSeconds(Math.Clamp(options.Sessions.IdleTimeout.TotalSeconds / 2, 1, 60)));
 
         services.AddMcpServer(server =>
             {
@@ -79,7 +83,13 @@ public static class GatewayMcpServiceCollectionExtensions
             })
             // Priming events, retry and Last-Event-ID resumption (2025-11-25 SSE polling). The in-memory cache serves one
             // instance; registering a shared IDistributedCache before this makes streams resumable on any instance.
-            .WithDistributedCacheEventStreamStore()
+            // Events of a stream are only worth keeping while its session may still resume it: they expire with the
+            // session's idle timeout instead of outliving it.
+            .WithDistributedCacheEventStreamStore(store =>
+            {
+                store.EventSlidingExpiration = options.Sessions.IdleTimeout;
+                store.MetadataSlidingExpiration = options.Sessions.IdleTimeout;
+            })
             .WithMessageFilters(filters => filters.AddIncomingFilter(StorageErrorsAsJsonRpc))
             .WithRequestFilters(filters => filters.AddCallToolFilter(StorageErrorsInToolResults))
             .WithListToolsHandler((c, ct) => Handlers(c).ListToolsAsync(c, ct))

@@ -42,6 +42,12 @@ public sealed class GatewayInstance : IAsyncDisposable
     {
         var dir = Directory.CreateTempSubdirectory("gateway-test-");
         var path = Path.Combine(dir.FullName, "gateway.json");
+        if (config["logging"] is null)
+        {
+            // --config layers over config/development.json, whose debug logging is for people; keep tests at information.
+            config = (JsonObject)config.DeepClone();
+            config["logging"] = new JsonObject { ["level"] = "information" };
+        }
         await File.WriteAllTextAsync(path, config.ToJsonString());
         var env = new Dictionary<string, string>
         {

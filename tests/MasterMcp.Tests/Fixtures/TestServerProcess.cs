@@ -12,6 +12,8 @@ namespace MasterMcp.Tests.Fixtures;
 public sealed class TestServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private const int MaxOutputChars = 256 * 1024;
+
     private readonly StringBuilder _output = new();
     private int _disposed;
 
@@ -110,6 +112,11 @@ public sealed class TestServerProcess : IAsyncDisposable
             lock (_output)
             {
                 _output.AppendLine(line);
+                // Only the recent output is for diagnostics; a server that logs every request must not fill the test's heap.
+                if (_output.Length > MaxOutputChars)
+                {
+                    _output.Remove(0, _output.Length - MaxOutputChars / 2);
+                }
             }
         }
     }

@@ -20,7 +20,7 @@ public sealed class SessionRouteTests
     public void Issued_IsTheSameOnEveryInstanceAndInEveryProcess()
     {
         // A fixed expectation: instances (and restarts) must agree, so nothing process-specific may enter the MAC.
-        Assert.Equal("a1b2c3d4e5f6.Yde-M6sXMiSv0wAFuMRW1g.vnd5lXrkOkNNHLWOjkIbIA", SessionRoute.Issue(Key, "a1b2c3d4e5f6", "Yde-M6sXMiSv0wAFuMRW1g", "user-1"));
+        Assert.Equal("a1b2c3d4e5f6.Yde-M6sXMiSv0wAFuMRW1g.MdwnvSJ3Tqkt4XN7Jddh7Q", SessionRoute.Issue(Key, "a1b2c3d4e5f6", "Yde-M6sXMiSv0wAFuMRW1g", "user-1"));
     }
 
     [Theory]
