@@ -12,8 +12,11 @@ namespace MasterMcp.Backends;
 /// whose <c>requestState</c> names the pending call; the client's retry carries the answers, which complete the backend's
 /// waiting request, and the call continues. Legacy backends that elicit over their session thus serve 2026 clients.
 /// </summary>
-/// <remarks>A pending call lives in this instance's memory, so the retry must reach the same instance (see the scale-out notes).</remarks>
-public sealed class MrtrBridge
+/// <remarks>
+/// A pending call lives in this instance's memory. Its <c>requestState</c> is issued by <see cref="Scaleout.OwnerRoutes"/>:
+/// with several instances it names this one and the user, so a retry reaching another instance is carried here.
+/// </remarks>
+public sealed class MrtrBridge(Scaleout.OwnerRoutes routes)
 {
     private static readonly TimeSpan IdleLimit = TimeSpan.FromMinutes(10);
 
@@ -28,10 +31,10 @@ public sealed class MrtrBridge
         requestServer.IsMrtrSupported && requestServer.ClientCapabilities is { } c && (c.Elicitation is not null || c.Sampling is not null || c.Roots is not null);
 
     /// <summary>Starts a backend call for <paramref name="requestServer"/> and returns its result or the input it needs.</summary>
-    public Task<T> StartAsync<T>(McpServer requestServer, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    public Task<T> StartAsync<T>(McpServer requestServer, string? userKey, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
         where T : class
     {
-        var pending = new PendingCall(Guid.NewGuid().ToString("N"));
+        var pending = new PendingCall(Guid.NewGuid().ToString("N"), userKey);
         _byId[pending.Id] = pending;
         _byRequest.AddOrUpdate(requestServer, pending);
         pending.Lifetime.CancelAfter(IdleLimit);
@@ -40,11 +43,13 @@ public sealed class MrtrBridge
     }
 
     /// <summary>Continues the pending call named by a retry's <c>requestState</c>; false when there is none (another instance, or expired).</summary>
-    public bool TryResume<T>(string? requestState, IDictionary<string, InputResponse>? responses, CancellationToken cancellationToken, out Task<T> next)
+    public bool TryResume<T>(string? requestState, string? userKey, IDictionary<string, InputResponse>? responses, CancellationToken cancellationToken, out Task<T> next)
         where T : class
     {
         next = null!;
-        if (requestState is null || !_byId.TryGetValue(requestState, out var pending))
+        // Only the user who got the requestState can continue the call (the MAC covers the user when scaled out).
+        if (requestState is null || !routes.TryRead(requestState, userKey, out var route) || route.Owner != routes.Self
+            || !_byId.TryGetValue(route.LocalId, out var pending) || pending.UserKey != userKey)
         {
             return false;
         }
@@ -94,12 +99,13 @@ public sealed class MrtrBridge
         {
             inputs[item.Key] = item.Request;
         }
-        throw new InputRequiredException(inputs, pending.Id);
+        throw new InputRequiredException(inputs, routes.Issue(pending.Id, pending.UserKey));
     }
 
-    private sealed class PendingCall(string id)
+    private sealed class PendingCall(string id, string? userKey)
     {
         public string Id { get; } = id;
+        public string? UserKey { get; } = userKey;
         public Task<object> Call { get; set; } = Task.FromResult<object>(null!);
         public CancellationTokenSource Lifetime { get; } = new();
         public ConcurrentDictionary<string, TaskCompletionSource<InputResponse>> Outstanding { get; } = new(StringComparer.Ordinal);

@@ -91,6 +91,9 @@ public sealed record ScaleoutOptions
 
     /// <summary>How long an instance waits for a session's owner to acknowledge a forwarded request.</summary>
     public double ForwardTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>While requests wait on other instances, how often their owners are checked to be alive.</summary>
+    public double OwnerCheckSeconds { get; set; } = 2;
 }
 
 /// <summary>Per-user backend credentials: the key that encrypts stored tokens.</summary>

@@ -75,6 +75,13 @@ public sealed class TokenKeyRing
     /// <summary>A new random key in the TOKEN_ENC_KEY format, for operators.</summary>
     public static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>
+    /// A key for another purpose (HKDF-SHA256 with the purpose as info), derived from the ring's first key: every instance
+    /// configured with the same TOKEN_ENC_KEY derives the same key, and adding a key to rotate does not change it.
+    /// </summary>
+    public byte[] DeriveKey(string purpose) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, _keys.First().Value, 32, salt: [], info: System.Text.Encoding.UTF8.GetBytes(purpose));
+
     internal bool TryGet(string keyId, out byte[] key) => _keys.TryGetValue(keyId, out key!);
 
     internal byte[] Current => _keys[CurrentKeyId];

@@ -50,7 +50,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     {
         var request = context.Params ?? throw new McpProtocolException("tools/call needs params", McpErrorCode.InvalidParams);
         // A 2026-07-28 client's retry of a bridged call: its answers go to the waiting backend request.
-        if (bridge.TryResume<CallToolResult>(request.RequestState, request.InputResponses, cancellationToken, out var resumed))
+        if (bridge.TryResume<CallToolResult>(request.RequestState, Auth.GatewayUser.FromPrincipal(context.User)?.Key, request.InputResponses, cancellationToken, out var resumed))
         {
             return await resumed;
         }
@@ -86,7 +86,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         Task<CallToolResult> Call(CancellationToken token) => OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<CallToolRequestParams, CallToolResult>(client, RequestMethods.ToolsCall,
             new CallToolRequestParams { Name = tool.OriginalName, Arguments = request.Arguments, Meta = meta }, id, token), token);
         var result = MrtrBridge.Applies(context.Server)
-            ? await bridge.StartAsync(context.Server, Call, cancellationToken)
+            ? await bridge.StartAsync(context.Server, Auth.GatewayUser.FromPrincipal(context.User)?.Key, Call, cancellationToken)
             : await Call(cancellationToken);
         // Rewriting goes through JSON; most results hold no resource references, so skip it for them (the hot path).
         return HasResourceReferences(result.Content) ? ProtocolJson.RewriteUris(result, definition.Prefix) : result;

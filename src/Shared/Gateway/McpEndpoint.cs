@@ -31,12 +31,11 @@ public sealed partial class McpEndpoint : IEndpointHandler
     private readonly BackendRegistry _registry;
     private readonly IOptionsMonitor<GatewayOptions> _options;
     private readonly DrainCoordinator _drain;
-    private readonly InstanceIdentity _instance;
-    private readonly RedisBackplane? _backplane;
+    private readonly OwnerRoutes _routes;
     private readonly SessionTunnel? _tunnel;
     private readonly ILogger<McpEndpoint> _logger;
 
-    public McpEndpoint(IServiceProvider services, SessionStore sessions, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, DrainCoordinator drain, InstanceIdentity instance, ILogger<McpEndpoint> logger)
+    public McpEndpoint(IServiceProvider services, SessionStore sessions, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, DrainCoordinator drain, OwnerRoutes routes, ILogger<McpEndpoint> logger)
     {
         _logger = logger;
         _options = options;
@@ -48,8 +47,7 @@ public sealed partial class McpEndpoint : IEndpointHandler
         _sessions = sessions;
         _registry = registry;
         _drain = drain;
-        _instance = instance;
-        _backplane = services.GetService<RedisBackplane>();
+        _routes = routes;
         _tunnel = services.GetService<SessionTunnel>();
     }
 
@@ -80,31 +78,22 @@ public sealed partial class McpEndpoint : IEndpointHandler
             await McpErrors.WriteSessionNotFoundAsync(context);
             return;
         }
-        if (_backplane is not null)
+        if (_routes.Enabled)
         {
             var userKey = Auth.GatewayUser.From(context)?.Key;
-            var key = await _backplane.RoutingKeyAsync(context.RequestAborted);
+            await _routes.EnsureKeyAsync(context.RequestAborted);
             if (sessionId.Length > 0)
             {
-                if (!SessionRoute.TryRead(key, sessionId, userKey, out var route))
+                if (!_routes.TryRead(sessionId, userKey, out var route))
                 {
                     LogUnknownSession(_logger, "malformed, altered, or presented by another user");
                     // Made up, altered, or another user's: to this caller the session does not exist.
                     await McpErrors.WriteSessionNotFoundAsync(context);
                     return;
                 }
-                if (route.Owner != _instance.Id)
+                if (route.Owner != _routes.Self)
                 {
-                    if (context.Items.ContainsKey(SessionTunnel.ForwardedItem))
-                    {
-                        LogUnknownSession(_logger, $"forwarded here but owned by {route.Owner}");
-                        await McpErrors.WriteSessionNotFoundAsync(context);
-                        return;
-                    }
-                    using (_drain.Enter())
-                    {
-                        await _tunnel!.ForwardAsync(context, route.Owner);
-                    }
+                    await ForwardAsync(context, route.Owner);
                     return;
                 }
                 var presented = sessionId;
@@ -120,6 +109,12 @@ public sealed partial class McpEndpoint : IEndpointHandler
                     return Task.CompletedTask;
                 });
             }
+            else if (await RequestStateOwnerAsync(context, userKey) is { } owner && owner != _routes.Self)
+            {
+                // A 2026-07-28 client's retry whose pending backend call waits on another instance.
+                await ForwardAsync(context, owner);
+                return;
+            }
             else
             {
                 // A new session: the id the client gets names this instance as its owner.
@@ -128,7 +123,7 @@ public sealed partial class McpEndpoint : IEndpointHandler
                     var issued = context.Response.Headers[SessionHeader].ToString();
                     if (issued.Length > 0)
                     {
-                        context.Response.Headers[SessionHeader] = SessionRoute.Issue(key, _instance.Id, issued, userKey);
+                        context.Response.Headers[SessionHeader] = _routes.Issue(issued, userKey);
                     }
                     return Task.CompletedTask;
                 });
@@ -161,6 +156,66 @@ public sealed partial class McpEndpoint : IEndpointHandler
                 LogTouchFailed(_logger, sessionId, ex.Message);
             }
         }
+    }
+
+    private async Task ForwardAsync(HttpContext context, string owner)
+    {
+        if (context.Items.ContainsKey(SessionTunnel.ForwardedItem))
+        {
+            // Never forwarded twice: the instance that forwarded it read the same owner.
+            LogUnknownSession(_logger, $"forwarded here but owned by {owner}");
+            await McpErrors.WriteSessionNotFoundAsync(context);
+            return;
+        }
+        using (_drain.Enter())
+        {
+            await _tunnel!.ForwardAsync(context, owner);
+        }
+    }
+
+    /// <summary>
+    /// The owner named by a stateless request's <c>params.requestState</c> (a retry of an <c>InputRequiredResult</c>), or
+    /// null. Only bodies that mention <c>requestState</c> are parsed; the body is buffered by the pipeline and rewound.
+    /// </summary>
+    private async Task<string?> RequestStateOwnerAsync(HttpContext context, string? userKey)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method) || !context.Request.Body.CanSeek || context.Request.Body.Length == 0)
+        {
+            return null;
+        }
+        var body = context.Request.Body;
+        byte[] bytes;
+        if (body is MemoryStream memory && memory.TryGetBuffer(out var segment))
+        {
+            bytes = segment.AsSpan(0, (int)memory.Length).ToArray();
+        }
+        else
+        {
+            using var copy = new MemoryStream();
+            await body.CopyToAsync(copy, context.RequestAborted);
+            bytes = copy.ToArray();
+        }
+        body.Position = 0;
+        if (bytes.AsSpan().IndexOf("\"requestState\""u8) < 0)
+        {
+            return null;
+        }
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(bytes);
+            if (document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && document.RootElement.TryGetProperty("params", out var parameters) && parameters.ValueKind == System.Text.Json.JsonValueKind.Object
+                && parameters.TryGetProperty("requestState", out var state) && state.ValueKind == System.Text.Json.JsonValueKind.String
+                && _routes.TryRead(state.GetString()!, userKey, out var route))
+            {
+                return route.Owner;
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // The SDK answers malformed JSON itself.
+        }
+        return null;
     }
 
     private async Task InvokeSdkAsync(HttpContext context)

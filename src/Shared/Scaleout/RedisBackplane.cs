@@ -28,8 +28,19 @@ public sealed partial class RedisBackplane : IAsyncDisposable
         _logger = logger;
     }
 
+    /// <summary>After Redis comes back, how long every instance may still be re-subscribing.</summary>
+    private static readonly TimeSpan ResubscribeGrace = TimeSpan.FromSeconds(5);
+
+    private long _restoredAt = Environment.TickCount64 - (long)ResubscribeGrace.TotalMilliseconds - 1;
+
     /// <summary>True while the connection to Redis is up.</summary>
     public bool IsConnected => _redis?.IsConnected == true;
+
+    /// <summary>
+    /// True when an instance without a subscriber can be taken as gone: connected, and not just reconnected (after Redis
+    /// restarts, each instance re-subscribes on its own reconnect, so for a moment live instances have no subscriber).
+    /// </summary>
+    public bool IsSettled => IsConnected && Environment.TickCount64 - Interlocked.Read(ref _restoredAt) > ResubscribeGrace.TotalMilliseconds;
 
     /// <summary>True after this instance left the backplane (drained): nothing more reaches it.</summary>
     public bool HasLeft { get; private set; }
@@ -58,6 +69,15 @@ public sealed partial class RedisBackplane : IAsyncDisposable
     {
         var redis = await ConnectAsync(CancellationToken.None);
         return await redis.GetSubscriber().PublishAsync(Channel(instanceId), message);
+    }
+
+    /// <summary>How many subscribers an instance's channel has (0: that instance is gone).</summary>
+    public async Task<long> ListenersAsync(string instanceId)
+    {
+        var redis = await ConnectAsync(CancellationToken.None);
+        var result = await redis.GetDatabase().ExecuteAsync("PUBSUB", "NUMSUB", (RedisKey)Channel(instanceId).ToString());
+        var pairs = (RedisResult[])result!;
+        return pairs.Length >= 2 ? (long)pairs[1] : 0;
     }
 
     /// <summary>Stops receiving messages: from now on other instances see this one as gone.</summary>
@@ -112,8 +132,13 @@ public sealed partial class RedisBackplane : IAsyncDisposable
                 var options = ConfigurationOptions.Parse(_connectionString);
                 // Keep retrying in the background when Redis is down at start instead of failing the first call for good.
                 options.AbortOnConnectFail = false;
+                // While Redis is down, fail at once (the caller answers with a clear error) instead of queueing.
+                options.BacklogPolicy = BacklogPolicy.FailFast;
                 options.ClientName = "mastermcp-" + _instance.Id;
-                _redis = await ConnectionMultiplexer.ConnectAsync(options);
+                var redis = await ConnectionMultiplexer.ConnectAsync(options);
+                redis.ConnectionRestored += (_, _) => Interlocked.Exchange(ref _restoredAt, Environment.TickCount64);
+                redis.ConnectionFailed += (_, _) => Interlocked.Exchange(ref _restoredAt, Environment.TickCount64);
+                _redis = redis;
             }
             return _redis;
         }

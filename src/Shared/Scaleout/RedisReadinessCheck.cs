@@ -2,7 +2,11 @@ using MasterMcp.Hosting;
 
 namespace MasterMcp.Scaleout;
 
-/// <summary>/ready reports the Redis backplane: interactive MCP across instances needs it.</summary>
+/// <summary>
+/// /ready reports the Redis backplane. An outage does not make the instance unready: it still serves every request of
+/// its own sessions and every stateless request; only requests that must reach another instance fail (with a clear
+/// error) until Redis is back. Taking every instance out of a balancer for that would turn a partial outage into a full one.
+/// </summary>
 public sealed class RedisReadinessCheck(RedisBackplane backplane, InstanceIdentity instance) : IReadinessCheck
 {
     /// <inheritdoc />
@@ -18,7 +22,7 @@ public sealed class RedisReadinessCheck(RedisBackplane backplane, InstanceIdenti
         }
         catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException or OperationCanceledException)
         {
-            return new ReadinessResult(false, "unavailable: " + ex.GetType().Name);
+            return new ReadinessResult(true, "unavailable (" + ex.GetType().Name + "): requests of sessions held by other instances fail until Redis is back");
         }
     }
 }

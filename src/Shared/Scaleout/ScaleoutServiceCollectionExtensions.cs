@@ -17,6 +17,7 @@ public static partial class ScaleoutServiceCollectionExtensions
     {
         var options = startup.Config.Options;
         services.AddSingleton<InstanceIdentity>();
+        services.AddSingleton(sp => new OwnerRoutes(sp.GetRequiredService<InstanceIdentity>(), sp.GetRequiredService<Credentials.TokenKeyRing>(), sp.GetService<RedisBackplane>()));
         if (options.Scaleout.Redis is { Length: > 0 } setting)
         {
             var resolver = new SecretResolver(GatewayServiceCollectionExtensions.SecretOptionsFrom(options));

@@ -31,7 +31,9 @@ public sealed partial class SessionTunnel : IHostedService
     private readonly IServiceProvider _services;
     private readonly IOptionsMonitor<GatewayOptions> _options;
     private readonly ILogger<SessionTunnel> _logger;
-    private readonly ConcurrentDictionary<Guid, Channel<TunnelFrame>> _waiting = new();
+    private readonly ConcurrentDictionary<Guid, Waiting> _waiting = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _watchdog = Task.CompletedTask;
     private readonly ConcurrentDictionary<Guid, CancellationTokenSource> _serving = new();
 
     public SessionTunnel(RedisBackplane backplane, InstanceIdentity instance, IServiceProvider services, IOptionsMonitor<GatewayOptions> options, ILogger<SessionTunnel> logger)
@@ -59,11 +61,17 @@ public sealed partial class SessionTunnel : IHostedService
     public int ServingCount => _serving.Count;
 
     /// <inheritdoc />
-    public Task StartAsync(CancellationToken cancellationToken) => _backplane.StartAsync(OnMessageAsync, cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _backplane.StartAsync(OnMessageAsync, cancellationToken);
+        _watchdog = WatchOwnersAsync(_stopping.Token);
+    }
 
     /// <inheritdoc />
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync();
+        await _watchdog;
         await _backplane.LeaveAsync();
         // Streams still served for other instances (GET streams) end now; their clients reconnect and learn the session is over.
         foreach (var serving in _serving.Values)
@@ -84,8 +92,10 @@ public sealed partial class SessionTunnel : IHostedService
     {
         Interlocked.Increment(ref _forwarded);
         var exchange = Guid.NewGuid();
-        var frames = Channel.CreateUnbounded<TunnelFrame>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        _waiting[exchange] = frames;
+        var frames = Channel.CreateUnbounded<TunnelFrame>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+        var waiting = new Waiting(owner, frames);
+        _waiting[exchange] = waiting;
+        byte[] body = [];
         try
         {
             var request = context.Request;
@@ -98,7 +108,6 @@ public sealed partial class SessionTunnel : IHostedService
                 }
             }
             var head = new TunnelRequestHead(_instance.Id, request.Method, request.Scheme, request.Host.Value ?? "", request.Path.Value ?? "", request.QueryString.Value ?? "", headers);
-            byte[] body;
             using (var buffer = new MemoryStream())
             {
                 await request.Body.CopyToAsync(buffer, context.RequestAborted);
@@ -107,13 +116,17 @@ public sealed partial class SessionTunnel : IHostedService
             var receivers = await _backplane.PublishAsync(owner, TunnelFrame.Encode(TunnelFrameKind.Request, exchange, JsonSerializer.SerializeToUtf8Bytes(head, TunnelJsonContext.Default.TunnelRequestHead), body));
             if (receivers == 0)
             {
+                if (!_backplane.IsSettled)
+                {
+                    throw new OwnerLostException("The gateway's instances are reconnecting to Redis; try again in a few seconds.");
+                }
                 // No instance listens on the owner's channel: it stopped, and its sessions with it.
                 LogOwnerGone(_logger, owner);
                 await McpErrors.WriteSessionNotFoundAsync(context);
                 return;
             }
             await WaitForAckAsync(context, frames.Reader, owner);
-            await CopyResponseAsync(context, frames.Reader, owner, exchange);
+            await CopyResponseAsync(context, frames.Reader, owner, exchange, waiting);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -121,9 +134,121 @@ public sealed partial class SessionTunnel : IHostedService
             _ = PublishQuietlyAsync(owner, TunnelFrame.Encode(TunnelFrameKind.Abort, exchange));
             throw;
         }
+        catch (Exception ex) when (ex is ChannelClosedException { InnerException: OwnerLostException } or OwnerLostException or StackExchange.Redis.RedisException or TimeoutException)
+        {
+            var reason = ex is ChannelClosedException { InnerException: OwnerLostException lost } ? lost.Message
+                : ex is OwnerLostException reconnecting ? reconnecting.Message
+                : "Redis, which carries requests between the gateway's instances, is unavailable; try again shortly (requests of sessions held by this instance are not affected).";
+            LogForwardFailed(_logger, owner, reason);
+            await FailAsync(context, waiting, body, reason);
+        }
         finally
         {
             _waiting.TryRemove(exchange, out _);
+        }
+    }
+
+    /// <summary>
+    /// Ends a forwarded request whose owner cannot answer: a JSON-RPC error for a request that has an id (as an SSE event
+    /// when the answer stream had begun), else 503 with Retry-After.
+    /// </summary>
+    private static async Task FailAsync(HttpContext context, Waiting waiting, byte[] body, string reason)
+    {
+        var id = JsonRpcId(body);
+        if (waiting.EventStreamStarted)
+        {
+            if (id is not null)
+            {
+                await context.Response.WriteAsync("event: message\ndata: " + JsonRpcError(id, reason) + "\n\n", CancellationToken.None);
+            }
+            return;
+        }
+        if (context.Response.HasStarted)
+        {
+            context.Abort();
+            return;
+        }
+        if (id is null)
+        {
+            if (HttpMethods.IsGet(context.Request.Method))
+            {
+                // Clients reopen a failed GET stream at once; an answer that takes a moment keeps them from spinning.
+                await Task.Delay(TimeSpan.FromSeconds(1), context.RequestAborted);
+            }
+            throw new GatewayHttpException(StatusCodes.Status503ServiceUnavailable, "session_owner_unavailable", reason)
+            { Headers = new Dictionary<string, string> { ["Retry-After"] = "1" } };
+        }
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(JsonRpcError(id, reason), CancellationToken.None);
+    }
+
+    private static string JsonRpcError(System.Text.Json.Nodes.JsonNode id, string reason) => new System.Text.Json.Nodes.JsonObject
+    {
+        ["jsonrpc"] = "2.0",
+        ["id"] = id.DeepClone(),
+        ["error"] = new System.Text.Json.Nodes.JsonObject { ["code"] = (int)ModelContextProtocol.McpErrorCode.InternalError, ["message"] = reason },
+    }.ToJsonString();
+
+    private static System.Text.Json.Nodes.JsonNode? JsonRpcId(byte[] body)
+    {
+        try
+        {
+            return body.Length > 0 && System.Text.Json.Nodes.JsonNode.Parse(body) is System.Text.Json.Nodes.JsonObject message && message["method"] is not null
+                ? message["id"]?.DeepClone()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// While requests wait on other instances, checks every few seconds that each owner still listens (PUBSUB NUMSUB) and
+    /// that Redis is reachable; the requests of an owner that is gone, or all of them while Redis is down, fail at once
+    /// instead of waiting for answers that cannot come.
+    /// </summary>
+    private async Task WatchOwnersAsync(CancellationToken stopping)
+    {
+        var interval = TimeSpan.FromSeconds(_options.CurrentValue.Scaleout.OwnerCheckSeconds);
+        try
+        {
+            using var timer = new PeriodicTimer(interval);
+            while (await timer.WaitForNextTickAsync(stopping))
+            {
+                if (_waiting.IsEmpty)
+                {
+                    continue;
+                }
+                foreach (var owner in _waiting.Values.Select(w => w.Owner).Distinct(StringComparer.Ordinal).ToList())
+                {
+                    string? lost = null;
+                    try
+                    {
+                        if (await _backplane.ListenersAsync(owner) == 0 && _backplane.IsSettled)
+                        {
+                            lost = $"The gateway instance that holds this MCP session ({owner}) stopped before answering; start a new session.";
+                        }
+                    }
+                    catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+                    {
+                        lost = "Redis, which carries requests between the gateway's instances, became unavailable before the answer arrived; try again shortly.";
+                    }
+                    if (lost is null)
+                    {
+                        continue;
+                    }
+                    foreach (var waiting in _waiting.Values.Where(w => w.Owner == owner))
+                    {
+                        waiting.Frames.Writer.TryComplete(new OwnerLostException(lost));
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Stopping.
         }
     }
 
@@ -148,7 +273,7 @@ public sealed partial class SessionTunnel : IHostedService
         }
     }
 
-    private async Task CopyResponseAsync(HttpContext context, ChannelReader<TunnelFrame> frames, string owner, Guid exchange)
+    private async Task CopyResponseAsync(HttpContext context, ChannelReader<TunnelFrame> frames, string owner, Guid exchange, Waiting waiting)
     {
         while (true)
         {
@@ -166,6 +291,7 @@ public sealed partial class SessionTunnel : IHostedService
                     if (!head.Final)
                     {
                         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+                        waiting.EventStreamStarted = context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
                     }
                     await context.Response.Body.WriteAsync(frame.Body, context.RequestAborted);
                     if (head.Final)
@@ -216,7 +342,7 @@ public sealed partial class SessionTunnel : IHostedService
             default:
                 if (_waiting.TryGetValue(frame.Exchange, out var waiting))
                 {
-                    waiting.Writer.TryWrite(frame);
+                    waiting.Frames.Writer.TryWrite(frame);
                 }
                 break;
         }
@@ -275,6 +401,23 @@ public sealed partial class SessionTunnel : IHostedService
             LogPublishFailed(_logger, instance, ex.Message);
         }
     }
+
+    /// <summary>A request waiting on another instance.</summary>
+    private sealed class Waiting(string owner, Channel<TunnelFrame> frames)
+    {
+        public string Owner { get; } = owner;
+
+        public Channel<TunnelFrame> Frames { get; } = frames;
+
+        /// <summary>True once an SSE answer began (a failure is then reported as one more event).</summary>
+        public bool EventStreamStarted { get; set; }
+    }
+
+    /// <summary>The owner of a forwarded request cannot answer any more (it stopped, or Redis is down).</summary>
+    private sealed class OwnerLostException(string message) : Exception(message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A request forwarded to instance {Owner} failed: {Reason}")]
+    private static partial void LogForwardFailed(ILogger logger, string owner, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Owner} no longer listens: its session is gone (404)")]
     private static partial void LogOwnerGone(ILogger logger, string owner);

@@ -19,6 +19,9 @@ public sealed class GatewayCluster : IAsyncDisposable
         Balancer = balancer;
     }
 
+    /// <summary>The TOKEN_ENC_KEY every instance of a test cluster shares (a test value, not a secret).</summary>
+    public const string SharedTokenKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
     public AzuriteProcess Azurite { get; }
 
     public RedisProcess Redis { get; }
@@ -47,6 +50,8 @@ public sealed class GatewayCluster : IAsyncDisposable
     /// <summary>Starts instances whose configuration depends on the balancer's public URL (OAuth resource, base URL).</summary>
     public static async Task<GatewayCluster> StartAsync(Func<Uri, JsonObject> configFor, int count = 3, IDictionary<string, string>? environment = null)
     {
+        // One TOKEN_ENC_KEY for all instances, as in production: session ids are signed with a key derived from it.
+        environment = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["TOKEN_ENC_KEY"] = SharedTokenKey };
         var balancerPort = FreePort.Next();
         var config = configFor(new Uri($"http://127.0.0.1:{balancerPort}"));
         var azurite = await AzuriteProcess.StartAsync();

@@ -157,6 +157,9 @@ public sealed class GatewayProcess : IAsyncDisposable
         throw new TimeoutException($"The gateway did not become healthy at {baseAddress}:\n{Output}");
     }
 
+    /// <summary>Kills the process at once (SIGKILL: a crash, an evicted container), with no chance to drain.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
     /// <summary>Sends SIGTERM (what Docker, Kubernetes and Koyeb send on stop).</summary>
     public async Task SendSigtermAsync()
     {

@@ -25,12 +25,17 @@ public sealed class RedisProcess : IAsyncDisposable
     /// <summary>A StackExchange.Redis connection string for it.</summary>
     public string ConnectionString => $"127.0.0.1:{Port}";
 
-    /// <summary>Starts redis-server and waits until it answers PING.</summary>
-    public static async Task<RedisProcess> StartAsync()
+    /// <summary>Starts redis-server (on <paramref name="port"/>, or a free port) and waits until it answers PING.</summary>
+    public static async Task<RedisProcess> StartAsync(int? port = null)
     {
         var executable = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("redis-server is not installed; .ci/run installs it (apt-get install redis-server)");
-        var port = FreePort.Next();
+        var chosen = port ?? FreePort.Next();
+        return await StartAsync(executable, chosen);
+    }
+
+    private static async Task<RedisProcess> StartAsync(string executable, int port)
+    {
         var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes" })
         {
