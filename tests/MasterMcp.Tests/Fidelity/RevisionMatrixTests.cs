@@ -1,11 +1,12 @@
 using System.Text.Json.Nodes;
 using MasterMcp.Tests.Fixtures;
 using MasterMcp.Tests.Gateway;
+using ModelContextProtocol.Client;
 
 namespace MasterMcp.Tests.Fidelity;
 
 /// <summary>One SampleServer behind the gateway three times, each pinned (<c>protocol_version</c>) to one revision.</summary>
-public sealed class RevisionMatrixFixture : IAsyncLifetime
+public sealed class RevisionMatrixFixture : IAsyncLifetime, IRevisionTarget
 {
     public static readonly string[] Revisions = ["2025-06-18", "2025-11-25", "2026-07-28"];
 
@@ -15,19 +16,21 @@ public sealed class RevisionMatrixFixture : IAsyncLifetime
 
     public static string IdOf(string revision) => "v" + revision.Replace("-", "", StringComparison.Ordinal);
 
+    /// <summary>The backends: the SampleServer over HTTP, once per revision.</summary>
+    public static JsonArray Servers(Uri sample) => new([.. Revisions.Select(r => (JsonNode)new JsonObject
+    {
+        ["id"] = IdOf(r),
+        ["url"] = sample.ToString(),
+        ["transport"] = "streamable_http",
+        ["protocol_version"] = r,
+    })]);
+
+    public Task<McpClient> ConnectAsync(McpClientOptions options) => Gateway.ConnectAsync(options);
+
     public async Task InitializeAsync()
     {
         Sample = await TestServerProcess.StartAsync("SampleServer", "--name", "matrix");
-        Gateway = await GatewayInstance.StartAsync(new JsonObject
-        {
-            ["servers"] = new JsonArray([.. Revisions.Select(r => (JsonNode)new JsonObject
-            {
-                ["id"] = IdOf(r),
-                ["url"] = Sample.McpUrl.ToString(),
-                ["transport"] = "streamable_http",
-                ["protocol_version"] = r,
-            })]),
-        });
+        Gateway = await GatewayInstance.StartAsync(new JsonObject { ["servers"] = Servers(Sample.McpUrl) });
     }
 
     public async Task DisposeAsync()
@@ -37,9 +40,21 @@ public sealed class RevisionMatrixFixture : IAsyncLifetime
     }
 }
 
-/// <summary>Every (client revision × backend revision) pair completes a tool call; elicitation round trips are proven for the
-/// pairs without 2026-07-28 and recorded as not yet working for the others.</summary>
-public sealed class RevisionMatrixTests(RevisionMatrixFixture fixture) : IClassFixture<RevisionMatrixFixture>
+/// <summary>What the revision scenarios talk to: one gateway, or several behind a balancer.</summary>
+public interface IRevisionTarget
+{
+    /// <summary>Connects the official C# SDK client.</summary>
+    Task<McpClient> ConnectAsync(McpClientOptions options);
+}
+
+/// <summary>The revision scenarios against one gateway.</summary>
+public sealed class RevisionMatrixTests(RevisionMatrixFixture fixture) : RevisionMatrixScenarios(fixture), IClassFixture<RevisionMatrixFixture>;
+
+/// <summary>
+/// Every (client revision × backend revision) pair completes a tool call and an elicitation round trip — for 2026-07-28
+/// clients through <c>InputRequiredResult</c> and a retry carrying <c>requestState</c>.
+/// </summary>
+public abstract class RevisionMatrixScenarios(IRevisionTarget fixture)
 {
     private const string Modern = "2026-07-28";
 
@@ -53,7 +68,7 @@ public sealed class RevisionMatrixTests(RevisionMatrixFixture fixture) : IClassF
     [MemberData(nameof(AllPairs))]
     public async Task ClientRevision_x_BackendRevision_CompletesAToolCall_OnTheBackendsPinnedRevision(string clientRevision, string backendRevision)
     {
-        await using var client = await fixture.Gateway.ConnectAsync(new Recorder("m").Options(clientRevision));
+        await using var client = await fixture.ConnectAsync(new Recorder("m").Options(clientRevision));
         Assert.Equal(clientRevision, client.NegotiatedProtocolVersion);
         var version = await client.CallToolAsync($"{RevisionMatrixFixture.IdOf(backendRevision)}__protocol_version");
         Assert.Equal(backendRevision, AggregationTests.Text(version));
@@ -72,7 +87,7 @@ public sealed class RevisionMatrixTests(RevisionMatrixFixture fixture) : IClassF
     private async Task ElicitAsync(string clientRevision, string backendRevision)
     {
         var recorder = new Recorder("m");
-        await using var client = await fixture.Gateway.ConnectAsync(recorder.Options(clientRevision));
+        await using var client = await fixture.ConnectAsync(recorder.Options(clientRevision));
         var asked = await client.CallToolAsync($"{RevisionMatrixFixture.IdOf(backendRevision)}__ask", new Dictionary<string, object?> { ["question"] = "q" });
         Assert.Equal("accept:answer from m", AggregationTests.Text(asked));
         Assert.Single(recorder.Elicitations);

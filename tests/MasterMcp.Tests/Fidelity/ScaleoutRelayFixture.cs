@@ -6,7 +6,8 @@ namespace MasterMcp.Tests.Fidelity;
 
 /// <summary>
 /// Three gateway instances sharing Azurite and Redis behind a round-robin balancer without affinity, in front of
-/// server-everything over Streamable HTTP (as <c>every</c> and <c>everyhttp</c>) and the C# SampleServer.
+/// server-everything over stdio (<c>every</c>: a process per client session, on the session's owner) and over Streamable
+/// HTTP (<c>everyhttp</c>), and the C# SampleServer.
 /// </summary>
 public sealed class ScaleoutRelayFixture : IAsyncLifetime, IRelayTarget
 {
@@ -35,11 +36,11 @@ public sealed class ScaleoutRelayFixture : IAsyncLifetime, IRelayTarget
         Cluster = await GatewayCluster.StartAsync(Config(EverythingHttp.McpUrl, Sample.McpUrl));
     }
 
-    /// <summary>The backends: HTTP only (a stdio backend's processes are covered by Scale-out II).</summary>
+    /// <summary>The same backends as the one-instance relay fixture.</summary>
     public static JsonObject Config(Uri everything, Uri sample) => new()
     {
         ["servers"] = new JsonArray(
-            new JsonObject { ["id"] = "every", ["url"] = everything.ToString(), ["transport"] = "streamable_http", ["timeout_ms"] = 20000 },
+            Gateway.AggregationTests.EverythingStdio("every"),
             new JsonObject { ["id"] = "everyhttp", ["url"] = everything.ToString(), ["transport"] = "streamable_http", ["timeout_ms"] = 20000 },
             new JsonObject { ["id"] = "sample", ["url"] = sample.ToString(), ["transport"] = "streamable_http", ["protocol_version"] = "2025-11-25" },
             new JsonObject { ["id"] = "sampleshared", ["url"] = sample.ToString(), ["transport"] = "streamable_http", ["session"] = "shared", ["protocol_version"] = "2025-11-25" }),
