@@ -56,6 +56,8 @@ public sealed class GatewayCluster : IAsyncDisposable
         var config = configFor(new Uri($"http://127.0.0.1:{balancerPort}"));
         var azurite = await AzuriteProcess.StartAsync();
         var redis = await RedisProcess.StartAsync();
+        var redisSecret = Path.Combine(Directory.CreateTempSubdirectory("redis-secret-").FullName, "redis-connection");
+        await File.WriteAllTextAsync(redisSecret, redis.ConnectionString);
         var instances = new List<GatewayInstance>();
         try
         {
@@ -63,7 +65,8 @@ public sealed class GatewayCluster : IAsyncDisposable
             {
                 var instanceConfig = (JsonObject)config.DeepClone();
                 var scaleout = instanceConfig["scaleout"] as JsonObject ?? new JsonObject();
-                scaleout["redis"] = redis.ConnectionString;
+                // As in production, the connection string is a secret reference (here a file; kv: in Azure).
+                scaleout["redis"] = "file:" + redisSecret;
                 instanceConfig["scaleout"] = scaleout;
                 instances.Add(await GatewayInstance.StartAsync(instanceConfig, azurite.ConnectionString, environment: environment));
             }

@@ -33,11 +33,14 @@ public sealed partial class DrainTests
         };
         using var dir = new TempDirectory();
         var configPath = Path.Combine(dir.Path, "gateway.json");
-        await File.WriteAllTextAsync(configPath, config.ToJsonString());
         var port = FreePort.Next();
         var processUrl = new Uri($"http://127.0.0.1:{port}");
+        // The process gets Redis the way container platforms pass it: MASTER_REDIS, not the config file.
+        var processConfig = (JsonObject)config.DeepClone();
+        processConfig.Remove("scaleout");
+        await File.WriteAllTextAsync(configPath, processConfig.ToJsonString());
         await using var owner = GatewayProcess.Start(["--config", configPath, "--hosting.host=127.0.0.1", "--hosting.port=" + port.ToString(CultureInfo.InvariantCulture), "--logging.format=plain"],
-            new Dictionary<string, string?> { ["MASTER_ENV"] = "Development", ["AzureWebJobsStorage"] = azurite.ConnectionString });
+            new Dictionary<string, string?> { ["MASTER_ENV"] = "Development", ["AzureWebJobsStorage"] = azurite.ConnectionString, ["MASTER_REDIS"] = redis.ConnectionString });
         await owner.WaitUntilHealthyAsync(processUrl);
         await using var a = await GatewayInstance.StartAsync(config, azurite.ConnectionString);
         await using var b = await GatewayInstance.StartAsync(config, azurite.ConnectionString);
