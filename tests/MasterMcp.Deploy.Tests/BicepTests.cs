@@ -229,7 +229,7 @@ public sealed class BicepTests
         Assert.False((bool)storage["properties"]!["allowSharedKeyAccess"]!);
         var deploymentContainers = template.Resources().Where(r => (string?)r["type"] == "Microsoft.Storage/storageAccounts/blobServices/containers");
         Assert.Single(deploymentContainers);
-        Assert.Contains(template.Resources(), r => (string?)r["type"] == "Microsoft.Storage/storageAccounts/tableServices/tables");
+        Assert.DoesNotContain(template.Resources(), r => (string?)r["type"] == "Microsoft.Storage/storageAccounts/tableServices/tables");
 
         var vault = template.Resources().Single(r => (string?)r["type"] == "Microsoft.KeyVault/vaults" && r["existing"] is null);
         Assert.True((bool)vault["properties"]!["enableRbacAuthorization"]!);
@@ -238,6 +238,18 @@ public sealed class BicepTests
         Assert.True((bool)appInsights["properties"]!["DisableLocalAuth"]!);
         var workspace = template.Resources().Single(r => (string?)r["type"] == "Microsoft.OperationalInsights/workspaces");
         Assert.True((bool)workspace["properties"]!["features"]!["disableLocalAuth"]!);
+    }
+
+    [Fact]
+    public async Task FunctionApp_IsCreated_AfterTheRedisSecretItResolvesAtStartup()
+    {
+        var template = await CompileMainAsync();
+        var dependsOn = template.Module("functionapp")["dependsOn"]!.AsArray().Select(d => d!.ToString()).ToList();
+        Assert.Contains("[resourceId('Microsoft.Resources/deployments', 'redis')]", dependsOn);
+        Assert.Contains("[resourceId('Microsoft.Resources/deployments', 'roles')]", dependsOn);
+        // The environment name no longer claims to become MASTER_ENV (both environments run Production).
+        var description = (string)template.Root["parameters"]!["environmentName"]!["metadata"]!["description"]!;
+        Assert.DoesNotContain("becomes MASTER_ENV", description, StringComparison.Ordinal);
     }
 
     [Fact]
