@@ -102,6 +102,24 @@ public sealed class BicepSnapshotTests
         }
     }
 
+    [Fact]
+    public async Task BaseUrl_FromTheEnvironment_BecomesMasterBaseUrl()
+    {
+        var snapshot = await SnapshotAsync("production", "jwt", new() { ["AZURE_BASE_URL"] = "https://mcp.example.com" });
+        Assert.Equal("https://mcp.example.com", snapshot.AppSettings()["MASTER_BASE_URL"]);
+    }
+
+    [Theory]
+    [InlineData("jwt", "browser-app", "kv:browser-login-client-secret")]
+    [InlineData("gateway", "", "")]
+    public async Task BrowserLogin_IsSetOnlyInJwtMode_WithItsSecretAsKvReference(string mode, string clientId, string secret)
+    {
+        var snapshot = await SnapshotAsync("staging", mode, new() { ["AUTH_BROWSER_LOGIN_CLIENT_ID"] = "browser-app" });
+        var settings = snapshot.AppSettings();
+        Assert.Equal(clientId, settings["MASTER__auth__browser_login__client_id"]);
+        Assert.Equal(secret, settings["MASTER__auth__browser_login__client_secret"]);
+    }
+
     [Theory]
     [InlineData("staging")]
     [InlineData("production")]
@@ -127,7 +145,7 @@ public sealed class BicepSnapshotTests
         Assert.Equal("Balanced_B1", (string?)snapshot.Single("Microsoft.Cache/redisEnterprise")["sku"]!["name"]);
     }
 
-    private static async Task<Snapshot> SnapshotAsync(string environment, string mode)
+    private static async Task<Snapshot> SnapshotAsync(string environment, string mode, Dictionary<string, string?>? extra = null)
     {
         // bicep snapshot writes <name>.snapshot.json next to the parameter file: work on a copy of infra/.
         var work = Directory.CreateTempSubdirectory("bicep-snapshot-").FullName;
@@ -149,6 +167,10 @@ public sealed class BicepSnapshotTests
                 ["AUTH_UPSTREAM_ISSUER"] = mode == "gateway" ? "https://idp.example.com" : null,
                 ["AUTH_UPSTREAM_CLIENT_ID"] = mode == "gateway" ? "master-mcp" : null,
             };
+            foreach (var (key, value) in extra ?? [])
+            {
+                variables[key] = value;
+            }
             var result = await ProcessRunner.RunAsync(Repo.Bicep,
                 ["snapshot", $"infra/{environment}.bicepparam", "--subscription-id", SubscriptionId, "--resource-group", ResourceGroup,
                  "--location", "westeurope", "--tenant-id", "00000000-0000-0000-0000-000000000002"],
