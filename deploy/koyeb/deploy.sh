@@ -30,7 +30,8 @@
 #   KOYEB_HEALTH_INTERVAL_SECONDS [10]  KOYEB_HEALTH_TIMEOUT_SECONDS [3]  (GET /health; the same as the image's
 #     HEALTHCHECK). The koyeb CLI cannot set these two, so the script sets them through the Koyeb API (curl, jq;
 #     KOYEB_API_URL [https://app.koyeb.com]) after the rollout; the CLI keeps them on later updates, so only the
-#     first run (or a change of the values) starts one more rolling deployment, which the script waits for.
+#     first run (or a change of the values) starts one more rolling deployment, which the script waits for
+#     (KOYEB_CHECKS_WAIT_SECONDS [600], polling every KOYEB_POLL_SECONDS [5]).
 #   KOYEB_REGISTRY_SECRET  Koyeb secret holding the registry credentials of a private image
 #   APP_VERSION            passed to the service as APP_VERSION
 #   KOYEB_ENV              extra plain variables, one KEY=VALUE per line
