@@ -3,7 +3,7 @@
 //   az deployment group create -g <rg> --template-file infra/main.bicep --parameters infra/staging.bicepparam
 targetScope = 'resourceGroup'
 
-@description('Deployment environment; becomes MASTER_ENV and part of every resource name.')
+@description('Deployment environment: part of every resource name and the environment tag. Both environments run the gateway\'s Production configuration (MASTER_ENV is Production).')
 @allowed([
   'staging'
   'production'
@@ -31,18 +31,26 @@ param instanceMemoryMB int = 2048
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
-@description('Tables the gateway uses (it also creates missing ones on first use).')
-param tableNames array = [
-  'sessions'
-  'oauth'
-  'tokens'
-]
-
 @description('Key Vault secret that holds TOKEN_ENC_KEY (base64 32-byte key or key ring).')
 param tokenEncKeySecretName string = 'token-enc-key'
 
 @description('Key Vault secret that holds the Cloudflare origin secret; empty disables the origin check.')
 param originSecretName string = 'origin-secret'
+
+@description('Azure Managed Redis SKU of the scale-out backplane (scaleout.redis). Flex Consumption adds instances by itself, so Redis is always deployed: without it interactive MCP works on one instance only.')
+@allowed([
+  'Balanced_B0'
+  'Balanced_B1'
+  'Balanced_B3'
+  'Balanced_B5'
+])
+param redisSkuName string = 'Balanced_B0'
+
+@description('Replicate the Redis data across two nodes (Azure Managed Redis high availability); off halves the cost and suits staging.')
+param redisHighAvailability bool = true
+
+@description('Key Vault secret the template writes with the Redis connection string (host, port, access key, TLS); the app reads it as MASTER_REDIS=kv:<name>.')
+param redisConnectionSecretName string = 'redis-connection'
 
 @description('Client authentication (auth.mode): jwt accepts access tokens of an external authorization server, gateway runs the built-in one in front of an upstream identity provider. Outside Development the gateway refuses to start without one, so none is not offered.')
 @allowed([
@@ -136,7 +144,6 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: 'app-package'
-    tableNames: tableNames
   }
 }
 
@@ -146,6 +153,19 @@ module keyVault 'modules/keyvault.bicep' = {
     name: take('kv-${appName}-${substring(environmentName, 0, 4)}-${suffix}', 24)
     location: location
     tags: tags
+  }
+}
+
+module redis 'modules/redis.bicep' = {
+  name: 'redis'
+  params: {
+    name: 'redis-${baseName}-${suffix}'
+    location: location
+    tags: tags
+    skuName: redisSkuName
+    highAvailability: redisHighAvailability
+    keyVaultName: keyVault.outputs.name
+    connectionSecretName: redisConnectionSecretName
   }
 }
 
@@ -175,7 +195,8 @@ module functionApp 'modules/functionapp.bicep' = {
     keyVaultUri: keyVault.outputs.uri
     tokenEncKeySecretName: tokenEncKeySecretName
     originSecretName: originSecretName
-    environmentName: environmentName
+    // From the module's output, so the app is created after the secret it resolves at startup.
+    redisConnectionSecretName: redis.outputs.connectionSecretName
     authMode: authMode
     baseUrl: baseUrl
     authJwtIssuer: authJwtIssuer
@@ -214,7 +235,10 @@ output keyVaultName string = keyVault.outputs.name
 @description('Key Vault URI (MASTER__secrets__key_vault_uri).')
 output keyVaultUri string = keyVault.outputs.uri
 
-@description('Storage account holding the gateway\'s tables and the deployment package.')
+@description('Azure Managed Redis instance of the scale-out backplane.')
+output redisName string = redis.outputs.name
+
+@description('Storage account holding the gateway\'s tables (the gateway creates them) and the deployment package.')
 output storageAccountName string = storage.outputs.name
 
 @description('Client id of the app\'s user-assigned managed identity (AZURE_CLIENT_ID).')

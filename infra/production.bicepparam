@@ -18,3 +18,6 @@ param logLevel = 'Information'
 param logRetentionDays = 90
 param appVersion = readEnvironmentVariable('APP_VERSION', 'dev')
 param deployerPrincipalId = readEnvironmentVariable('DEPLOYER_PRINCIPAL_ID', '')
+// Redis backplane (required: Flex Consumption runs several instances); replicated.
+param redisSkuName = 'Balanced_B1'
+param redisHighAvailability = true

@@ -17,3 +17,6 @@ param authUpstreamClientId = readEnvironmentVariable('AUTH_UPSTREAM_CLIENT_ID', 
 param logLevel = 'Debug'
 param appVersion = readEnvironmentVariable('APP_VERSION', 'dev')
 param deployerPrincipalId = readEnvironmentVariable('DEPLOYER_PRINCIPAL_ID', '')
+// Redis backplane: the smallest size without replication is enough for staging's traffic.
+param redisSkuName = 'Balanced_B0'
+param redisHighAvailability = false

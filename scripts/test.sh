@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Runs every test: installs the Node tools the tests use into tools/node_modules, then runs the .NET test suite.
+# Runs every test: installs the Node tools the tests use into tools/node_modules (npm ci), restores the .NET packages in
+# locked mode, then builds and runs the .NET test suite.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-if [ ! -d tools/node_modules ] || [ tools/package.json -nt tools/node_modules/.installed ]; then
-  echo "Installing test tools (npm) into tools/node_modules"
-  (cd tools && npm install --no-audit --no-fund --loglevel=error && touch node_modules/.installed)
+# npm ci installs exactly what tools/package-lock.json records (and fails if it no longer matches package.json).
+if [ ! -d tools/node_modules ] || [ tools/package.json -nt tools/node_modules/.installed ] \
+  || [ tools/package-lock.json -nt tools/node_modules/.installed ]; then
+  echo "Installing test tools (npm ci) into tools/node_modules"
+  (cd tools && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed)
 fi
 
 configuration="${CONFIGURATION:-Release}"
-dotnet build MasterMcp.sln -c "$configuration" --nologo
+# Locked mode: restore exactly the committed packages.lock.json files; a package change without its lock file fails
+# here. (The Functions SDK restores its generated WorkerExtensions project itself, during the build.)
+dotnet restore MasterMcp.sln --locked-mode --nologo
+dotnet build MasterMcp.sln -c "$configuration" --no-restore --nologo
 # -m:1 runs the test projects one after the other: several tests start the built gateway and time their answers,
 # and two test hosts competing for this machine's cores would make those timings meaningless.
 dotnet test MasterMcp.sln -c "$configuration" --no-build -m:1 --logger "console;verbosity=normal" "$@"

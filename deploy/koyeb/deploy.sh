@@ -23,9 +23,15 @@
 #     One instance: server->client requests (sampling, elicitation, roots), GET streams and per-client backend
 #     sessions live in the instance that opened them, and a balancer without affinity sends the next request
 #     elsewhere. More than one instance is refused unless Redis (the scale-out message bus) is configured:
-#     MASTER_REDIS or MASTER__scaleout__redis in KOYEB_SECRET_ENV (or KOYEB_ENV). See deploy/README.md.
+#     MASTER_REDIS or MASTER__scaleout__redis in KOYEB_SECRET_ENV (or KOYEB_ENV). With Redis, KOYEB_MIN_SCALE=2
+#     keeps a second instance serving during restarts and rolling deployments. See deploy/README.md.
 #   KOYEB_AUTOSCALING_CONCURRENT_REQUESTS [50]  KOYEB_AUTOSCALING_AVERAGE_CPU [80]
 #   KOYEB_HEALTH_GRACE_SECONDS [60]  (the Functions host needs a while to start)
+#   KOYEB_HEALTH_INTERVAL_SECONDS [10]  KOYEB_HEALTH_TIMEOUT_SECONDS [3]  (GET /health; the same as the image's
+#     HEALTHCHECK). The koyeb CLI cannot set these two, so the script sets them through the Koyeb API (curl, jq;
+#     KOYEB_API_URL [https://app.koyeb.com]) after the rollout; the CLI keeps them on later updates, so only the
+#     first run (or a change of the values) starts one more rolling deployment, which the script waits for
+#     (KOYEB_CHECKS_WAIT_SECONDS [600], polling every KOYEB_POLL_SECONDS [5]).
 #   KOYEB_REGISTRY_SECRET  Koyeb secret holding the registry credentials of a private image
 #   APP_VERSION            passed to the service as APP_VERSION
 #   KOYEB_ENV              extra plain variables, one KEY=VALUE per line
@@ -52,6 +58,12 @@ if [[ ! "$BASE_URL" =~ ^https://[^/]+/?$ ]]; then
 fi
 
 port="${KOYEB_PORT:-8080}"
+check_interval="${KOYEB_HEALTH_INTERVAL_SECONDS:-10}"
+check_timeout="${KOYEB_HEALTH_TIMEOUT_SECONDS:-3}"
+if [[ ! "$check_interval" =~ ^[1-9][0-9]*$ || ! "$check_timeout" =~ ^[1-9][0-9]*$ ]] || (( check_timeout >= check_interval )); then
+  fail "KOYEB_HEALTH_INTERVAL_SECONDS ($check_interval) and KOYEB_HEALTH_TIMEOUT_SECONDS ($check_timeout) must be whole seconds, the timeout below the interval"
+fi
+command -v jq > /dev/null 2>&1 || fail "jq is required (it edits the service definition to set the health check timing)"
 min_scale="${KOYEB_MIN_SCALE:-1}"
 max_scale="${KOYEB_MAX_SCALE:-1}"
 default_secret_env='TOKEN_ENC_KEY=master-token-enc-key
@@ -172,3 +184,35 @@ else
   echo "Creating Koyeb service $KOYEB_APP/$KOYEB_SERVICE with $IMAGE"
   koyeb services create "$KOYEB_SERVICE" --app "$KOYEB_APP" --type web "${flags[@]}"
 fi
+
+# Health check interval and timeout: API only (the CLI's check flags are --checks and --checks-grace-period).
+service_json="$(koyeb services get "$KOYEB_APP/$KOYEB_SERVICE" -o json)"
+service_id="$(jq -er '.id' <<< "$service_json")"
+deployment_id="$(jq -er '.latest_deployment_id' <<< "$service_json")"
+definition="$(koyeb deployments get "$deployment_id" -o json | jq -ec '.definition')"
+desired="$(jq -ec --argjson interval "$check_interval" --argjson timeout "$check_timeout" \
+  '.health_checks |= map(.interval = $interval | .timeout = $timeout)' <<< "$definition")"
+if [[ "$desired" == "$definition" ]]; then
+  echo "Health checks already run every ${check_interval}s with a ${check_timeout}s timeout"
+  exit 0
+fi
+: "${KOYEB_TOKEN:?KOYEB_TOKEN is required to set the health check timing through the Koyeb API}"
+echo "Setting the health checks to every ${check_interval}s with a ${check_timeout}s timeout (one more rolling deployment)"
+response="$(jq -nc --argjson definition "$desired" '{definition: $definition}' \
+  | curl -sS --fail-with-body --max-time 60 -X PATCH "${KOYEB_API_URL:-https://app.koyeb.com}/v1/services/$service_id" \
+      -H "Authorization: Bearer $KOYEB_TOKEN" -H 'Content-Type: application/json' --data-binary @-)"
+new_deployment="$(jq -er '.service.latest_deployment_id' <<< "$response")"
+deadline=$((SECONDS + ${KOYEB_CHECKS_WAIT_SECONDS:-600}))
+while :; do
+  status="$(koyeb deployments get "$new_deployment" -o json | jq -r '.status')"
+  case "$status" in
+    HEALTHY) echo "Deployment $new_deployment is healthy"; break ;;
+    ERROR | ERRORING | CANCELED | CANCELING | STOPPED | STOPPING | UNHEALTHY)
+      echo "deploy.sh: deployment $new_deployment (health check timing) ended $status" >&2; exit 1 ;;
+  esac
+  if (( SECONDS >= deadline )); then
+    echo "deploy.sh: deployment $new_deployment (health check timing) is still $status" >&2
+    exit 1
+  fi
+  sleep "${KOYEB_POLL_SECONDS:-5}"
+done

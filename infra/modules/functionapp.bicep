@@ -16,7 +16,9 @@ param appInsightsConnectionString string
 param keyVaultUri string
 param tokenEncKeySecretName string
 param originSecretName string
-param environmentName string
+
+@description('Key Vault secret holding the Redis connection string (scaleout.redis).')
+param redisConnectionSecretName string
 param authMode string
 
 @description('hosting.base_url; empty means the app\'s own https URL.')
@@ -133,14 +135,16 @@ var baseAppSettings = [
     name: 'MASTER__auth__signing_key'
     value: gatewayMode ? 'kv:${signingKeySecretName}' : ''
   }
-  // Staging runs the production configuration layer; the environment name is reported, not used for layering.
+  // Flex Consumption adds instances by itself and has no session affinity: the Redis backplane routes each session's
+  // messages to the instance that owns it.
+  {
+    name: 'MASTER_REDIS'
+    value: 'kv:${redisConnectionSecretName}'
+  }
+  // Staging runs the production configuration layer too (the environment name is only in resource names and tags).
   {
     name: 'MASTER_ENV'
     value: 'Production'
-  }
-  {
-    name: 'MASTER_DEPLOYMENT'
-    value: environmentName
   }
   {
     name: 'MASTER_LOG_LEVEL'

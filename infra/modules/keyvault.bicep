@@ -1,4 +1,5 @@
-// Key Vault with Azure RBAC (no access policies). Secrets are created by operators, never by this template.
+// Key Vault with Azure RBAC (no access policies). Secrets are created by operators, except the Redis connection
+// string, which the Redis module writes from the cache's access key.
 param name string
 param location string
 param tags object

@@ -1,10 +1,10 @@
-// Storage for the Functions host (AzureWebJobsStorage), the deployment package and the gateway's tables.
+// Storage for the Functions host (AzureWebJobsStorage), the deployment package and the gateway's tables (the gateway
+// creates its tables itself, named after storage.table_prefix, with the Storage Table Data Contributor role).
 // Shared keys are off: every client authenticates with the managed identity.
 param name string
 param location string
 param tags object
 param deploymentContainerName string
-param tableNames array
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -36,18 +36,6 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
     publicAccess: 'None'
   }
 }
-
-resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
-  parent: storage
-  name: 'default'
-}
-
-resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [
-  for tableName in tableNames: {
-    parent: tableService
-    name: tableName
-  }
-]
 
 output name string = storage.name
 output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainer.name}'

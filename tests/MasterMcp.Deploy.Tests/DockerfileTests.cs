@@ -32,6 +32,22 @@ public sealed partial class DockerfileTests
         Assert.Contains("CMD [\"dotnet\", \"/home/site/wwwroot/MasterMcp.Functions.dll\", \"--healthcheck\"]", healthcheck, StringComparison.Ordinal);
         Assert.DoesNotContain("curl", healthcheck, StringComparison.Ordinal);
         Assert.DoesNotContain("wget", healthcheck, StringComparison.Ordinal);
+
+        var options = healthcheck[..healthcheck.IndexOf(" CMD ", StringComparison.Ordinal)]
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(o => o.Split('=', 2))
+            .ToDictionary(o => o[0], o => o[1]);
+        Assert.Equal("10s", options["--interval"]);
+        Assert.Equal("3s", options["--timeout"]);
+        Assert.Equal("3", options["--retries"]);
+        Assert.True(options.ContainsKey("--start-period"), "the Functions host needs a start period");
+    }
+
+    [Fact]
+    public void Build_RestoresTheLockFiles_InLockedMode()
+    {
+        var publish = Instructions().Single(i => i.Keyword == "RUN" && i.Arguments.Contains("dotnet publish src/Functions", StringComparison.Ordinal));
+        Assert.Contains("-p:RestoreLockedMode=true", publish.Arguments, StringComparison.Ordinal);
     }
 
     [Fact]

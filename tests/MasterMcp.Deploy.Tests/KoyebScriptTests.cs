@@ -15,6 +15,19 @@ public sealed class KoyebScriptTests : IDisposable
         File.WriteAllText(stub, """
             #!/usr/bin/env bash
             (IFS=$'\x1f'; printf '%s\n' "$*") >> "$KOYEB_STUB_LOG"
+            case "$1 $2 $4" in
+              # After the rollout the script reads the service and its deployments as JSON (as `-o json` prints them).
+              "services get -o") echo '{"id":"svc-1","name":"gateway","latest_deployment_id":"dep-1"}'; exit 0 ;;
+              "deployments get -o")
+                if [[ "$3" == dep-1 ]]; then
+                  timing=""
+                  [[ "${KOYEB_STUB_TIMING_SET:-0}" == 1 ]] && timing=',"interval":10,"timeout":3'
+                  echo '{"id":"dep-1","status":"HEALTHY","definition":{"name":"gateway","type":"WEB","health_checks":[{"grace_period":60'"$timing"',"http":{"port":8080,"path":"/health"}}],"scalings":[{"min":1,"max":1}]}}'
+                else
+                  echo "{\"id\":\"$3\",\"status\":\"${KOYEB_STUB_NEW_STATUS:-HEALTHY}\"}"
+                fi
+                exit 0 ;;
+            esac
             case "$1 $2" in
               "apps get") [[ "$KOYEB_STUB_APP_EXISTS" == 1 ]] && exit 0 || { echo "app not found" >&2; exit 1; } ;;
               "services get") [[ "$KOYEB_STUB_SERVICE_EXISTS" == 1 ]] && exit 0 || { echo "service not found" >&2; exit 1; } ;;
@@ -22,6 +35,15 @@ public sealed class KoyebScriptTests : IDisposable
             exit 0
             """.Replace("\r\n", "\n", StringComparison.Ordinal));
         File.SetUnixFileMode(stub, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // curl stands in for the Koyeb API: it records the request and its body and answers with the new deployment.
+        var curl = Path.Combine(_bin.FullName, "curl");
+        File.WriteAllText(curl, """
+            #!/usr/bin/env bash
+            (IFS=$'\x1f'; printf '%s\n' "$*") >> "$KOYEB_STUB_LOG.curl"
+            cat > "$KOYEB_STUB_LOG.body"
+            echo '{"service":{"id":"svc-1","latest_deployment_id":"dep-2"}}'
+            """.Replace("\r\n", "\n", StringComparison.Ordinal));
+        File.SetUnixFileMode(curl, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     [Fact]
@@ -35,8 +57,82 @@ public sealed class KoyebScriptTests : IDisposable
         var create = calls[3];
         Assert.Equal(["services", "create", "gateway", "--app", "master-mcp", "--type", "web"], create[..7]);
         AssertDesiredState(create);
-        Assert.Equal(4, calls.Count);
         Assert.DoesNotContain(calls, c => c[1] == "update");
+        // Then the health check timing, which only the API can set, and the wait for the deployment that applies it.
+        Assert.Equal(["services", "get", "master-mcp/gateway", "-o", "json"], calls[4]);
+        Assert.Equal(["deployments", "get", "dep-1", "-o", "json"], calls[5]);
+        Assert.Equal(["deployments", "get", "dep-2", "-o", "json"], calls[6]);
+        Assert.Equal(7, calls.Count);
+    }
+
+    [Fact]
+    public async Task HealthChecks_GetAnExplicitIntervalAndTimeout_ThroughTheApi()
+    {
+        var log = Path.Combine(_bin.FullName, "calls.log");
+        var result = await RunScriptAsync(log, true, true, new() { ["KOYEB_HEALTH_INTERVAL_SECONDS"] = "15", ["KOYEB_HEALTH_TIMEOUT_SECONDS"] = "4" });
+        Assert.True(result.ExitCode == 0, result.Output);
+
+        var request = Assert.Single(await File.ReadAllLinesAsync(log + ".curl")).Split('\x1f');
+        Assert.Contains("PATCH", request);
+        Assert.Contains("https://koyeb-api.invalid/v1/services/svc-1", request);
+        Assert.Contains("Authorization: Bearer test-token", request);
+        var body = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(log + ".body"))!;
+        var check = Assert.Single(body["definition"]!["health_checks"]!.AsArray())!;
+        Assert.Equal(15, (int)check["interval"]!);
+        Assert.Equal(4, (int)check["timeout"]!);
+        // The rest of the live definition is sent back unchanged.
+        Assert.Equal(60, (int)check["grace_period"]!);
+        Assert.Equal("/health", (string?)check["http"]!["path"]);
+        Assert.Equal(1, (int)body["definition"]!["scalings"]![0]!["max"]!);
+        Assert.Contains("Deployment dep-2 is healthy", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HealthCheckTiming_AlreadySet_CausesNoSecondDeployment()
+    {
+        var log = Path.Combine(_bin.FullName, "calls.log");
+        var result = await RunScriptAsync(log, true, true, new() { ["KOYEB_STUB_TIMING_SET"] = "1" });
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.False(File.Exists(log + ".curl"));
+        Assert.Contains("Health checks already run every 10s with a 3s timeout", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HealthCheckTiming_DeploymentThatFails_FailsTheScript()
+    {
+        var log = Path.Combine(_bin.FullName, "calls.log");
+        var result = await RunScriptAsync(log, true, true, new() { ["KOYEB_STUB_NEW_STATUS"] = "ERROR" });
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("deployment dep-2 (health check timing) ended ERROR", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("3", "3")]
+    [InlineData("10", "0")]
+    [InlineData("ten", "3")]
+    public async Task HealthCheckTiming_Invalid_IsRefused_BeforeAnyCall(string interval, string timeout)
+    {
+        var log = Path.Combine(_bin.FullName, "calls.log");
+        var result = await RunScriptAsync(log, true, true, new() { ["KOYEB_HEALTH_INTERVAL_SECONDS"] = interval, ["KOYEB_HEALTH_TIMEOUT_SECONDS"] = timeout });
+        Assert.Equal(64, result.ExitCode);
+        Assert.False(File.Exists(log));
+    }
+
+    [Fact]
+    public async Task TwoInstancesMinimum_WithRedis_IsAllowed()
+    {
+        var log = Path.Combine(_bin.FullName, "calls.log");
+        var result = await RunScriptAsync(log, true, true, new()
+        {
+            ["KOYEB_MIN_SCALE"] = "2",
+            ["KOYEB_MAX_SCALE"] = "4",
+            ["KOYEB_SECRET_ENV"] = "TOKEN_ENC_KEY=master-token-enc-key\nMASTER_REDIS=master-redis",
+        });
+        Assert.True(result.ExitCode == 0, result.Output);
+        var update = (await File.ReadAllLinesAsync(log)).Select(l => l.Split('\x1f')).Single(c => c[1] == "update");
+        AssertFlag(update, "--min-scale", "2");
+        AssertFlag(update, "--max-scale", "4");
+        AssertFlag(update, "--env", "MASTER_REDIS={{secret.master-redis}}");
     }
 
     [Fact]
@@ -49,7 +145,7 @@ public sealed class KoyebScriptTests : IDisposable
         var update = calls[2];
         Assert.Equal(["services", "update", "master-mcp/gateway"], update[..3]);
         AssertDesiredState(update);
-        Assert.Equal(3, calls.Count);
+        Assert.Equal(["services", "get", "master-mcp/gateway", "-o", "json"], calls[3]);
         Assert.DoesNotContain(calls, c => c[1] == "create");
     }
 
@@ -241,6 +337,9 @@ public sealed class KoyebScriptTests : IDisposable
             ["KOYEB_ENV"] = "MASTER_LOG_LEVEL=debug\n",
             ["BASE_URL"] = "https://mcp.example.com/",
             ["AUTH_JWT_ISSUER"] = "https://login.example.com/tenant",
+            ["KOYEB_TOKEN"] = "test-token",
+            ["KOYEB_API_URL"] = "https://koyeb-api.invalid",
+            ["KOYEB_POLL_SECONDS"] = "0",
         };
         foreach (var (key, value) in extra)
         {

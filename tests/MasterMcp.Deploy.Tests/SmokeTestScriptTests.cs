@@ -20,6 +20,48 @@ public sealed class SmokeTestScriptTests
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Contains("ok: POST /mcp -> 401", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("resource and authorization_servers present", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("ok: GET /ready -> 200", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("ok: GET /capabilities -> 401 without a token", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Fails_WhenReadyIs503()
+    {
+        // Live but not ready: e.g. storage unreachable or a required backend down. /health alone would pass it.
+        await using var gateway = await FakeGateway.StartAsync(challenge: true, requiredSecret: "s3cret", ready: false);
+        var result = await RunAsync(gateway.Url, "s3cret");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("ok: GET /health -> 200", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains($"FAIL: GET {gateway.Url}/ready answered 503, expected 200", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("not_ready", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Fails_WhenCapabilitiesIsPublic_OrBroken()
+    {
+        // Without a token /capabilities must be 401 (or 200 where auth is off); a 500 fails.
+        await using var gateway = await FakeGateway.StartAsync(challenge: true, requiredSecret: null, capabilitiesStatus: StatusCodes.Status500InternalServerError);
+        var result = await RunAsync(gateway.Url, null);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("/capabilities answered 500, expected 200 (or 401 without SMOKE_TOKEN)", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("connected", 0)]
+    [InlineData("failed", 1)]
+    public async Task WithAToken_ChecksTheBackendsOfCapabilities(string state, int exitCode)
+    {
+        await using var gateway = await FakeGateway.StartAsync(challenge: true, requiredSecret: null, backendState: state);
+        var result = await RunAsync(gateway.Url, null, token: "smoke-token");
+        Assert.True(result.ExitCode == exitCode, result.Output);
+        if (exitCode == 0)
+        {
+            Assert.Contains("ok: GET /capabilities -> 200 (no failed backend)", result.StdOut, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains("lists a failed backend: \"id\":\"everything\"", result.StdErr, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -48,10 +90,11 @@ public sealed class SmokeTestScriptTests
         Assert.Equal(1, result.ExitCode);
     }
 
-    internal static Task<ProcessResult> RunAsync(string url, string? originSecret) =>
+    internal static Task<ProcessResult> RunAsync(string url, string? originSecret, string? token = null) =>
         ProcessRunner.RunAsync(Repo.PathOf("deploy/scripts/smoke-test.sh"), [url], environment: new Dictionary<string, string?>
         {
             ["ORIGIN_SECRET"] = originSecret,
+            ["SMOKE_TOKEN"] = token,
             ["SMOKE_ATTEMPTS"] = "1",
             ["SMOKE_DELAY_SECONDS"] = "0",
         }, timeout: TimeSpan.FromSeconds(60));
@@ -60,13 +103,27 @@ public sealed class SmokeTestScriptTests
     {
         public string Url { get; } = url;
 
-        public static async Task<FakeGateway> StartAsync(bool challenge, string? requiredSecret, bool serveMetadata = true)
+        public static async Task<FakeGateway> StartAsync(bool challenge, string? requiredSecret, bool serveMetadata = true, bool ready = true,
+            int capabilitiesStatus = StatusCodes.Status401Unauthorized, string backendState = "connected")
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Logging.ClearProviders();
             var app = builder.Build();
             app.MapGet("/health", () => Results.Json(new { ok = true }));
+            // What the gateway shows anonymous callers: the status only.
+            app.MapGet("/ready", (HttpContext context) =>
+                requiredSecret is not null && context.Request.Headers["X-Origin-Secret"] != requiredSecret
+                    ? Results.StatusCode(StatusCodes.Status403Forbidden)
+                    : Results.Json(new { status = ready ? "ready" : "not_ready" }, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable));
+            app.MapGet("/capabilities", (HttpContext context) =>
+                context.Request.Headers.Authorization == "Bearer smoke-token"
+                    ? Results.Json(new
+                    {
+                        server = new { name = "master-mcp", version = "1" },
+                        backends = new[] { new { id = "everything", transport = "http", endpoint = "http://backend/mcp", state = backendState, last_error = backendState == "failed" ? "connection refused" : null } },
+                    })
+                    : Results.StatusCode(capabilitiesStatus));
             if (serveMetadata)
             {
                 app.MapGet("/.well-known/oauth-protected-resource/mcp", (HttpContext context) =>

@@ -16,10 +16,6 @@ export interface Env {
   WELL_KNOWN_CACHE_SECONDS?: string;
 }
 
-interface WaitUntil {
-  waitUntil(promise: Promise<unknown>): void;
-}
-
 const ORIGIN_SECRET_HEADER = "X-Origin-Secret";
 const DEFAULT_WELL_KNOWN_TTL_SECONDS = 60;
 const MAX_WELL_KNOWN_TTL_SECONDS = 300;
@@ -28,7 +24,7 @@ const MAX_WELL_KNOWN_TTL_SECONDS = 300;
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"];
 
 export default {
-  async fetch(request: Request, env: Env, ctx: WaitUntil): Promise<Response> {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     if (!env.ORIGIN_URL) {
       return new Response("ORIGIN_URL is not configured", { status: 500 });
     }
@@ -81,8 +77,8 @@ function isCacheable(request: Request, incoming: URL): boolean {
   return request.method === "GET" && incoming.pathname.startsWith("/.well-known/");
 }
 
-async function fetchWellKnown(upstreamRequest: Request, incoming: URL, env: Env, ctx: WaitUntil): Promise<Response> {
-  const cache = (caches as unknown as { default: Cache }).default;
+async function fetchWellKnown(upstreamRequest: Request, incoming: URL, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const cache = caches.default;
   // Keyed by the public URL (host included): the documents name the host they were served for.
   const cacheKey = new Request(incoming.toString(), { method: "GET" });
   const cached = await cache.match(cacheKey);
