@@ -7,9 +7,9 @@ namespace MasterMcp.Auth;
 
 /// <summary>
 /// The built-in authorization server's decisions: codes, consents, access tokens (JWTs signed with the shared key),
-/// refresh tokens (opaque, stored hashed, rotated; reuse revokes the whole family).
+/// refresh tokens (opaque, stored hashed, rotated; reuse revokes the whole family, its access tokens included).
 /// </summary>
-public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore store, SigningKeys keys, TimeProvider time)
+public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore store, SigningKeys keys, GrantRevocations revocations, TimeProvider time)
 {
     /// <summary>Tokens returned by the token endpoint.</summary>
     public sealed record IssuedTokens(string AccessToken, int ExpiresIn, string RefreshToken, IReadOnlyList<string> Scopes);
@@ -128,15 +128,7 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
             await RevokeFamilyAsync(record.FamilyId, cancellationToken);
             throw new TokenError("invalid_grant", "the refresh token was already used; every token of this authorization is revoked");
         }
-        try
-        {
-            await store.Table.UpdateAsync(AuthStore.RefreshTokens, key, record with { Used = true }, entity.ETag, AuthJsonContext.Default.RefreshTokenRecord, entity.ExpiresAt, cancellationToken);
-        }
-        catch (StoreConflictException)
-        {
-            await RevokeFamilyAsync(record.FamilyId, cancellationToken);
-            throw new TokenError("invalid_grant", "the refresh token was used concurrently; every token of this authorization is revoked");
-        }
+        // Validate the request before rotating: a refused request must leave the refresh token usable for a correct retry.
         if (resource is not null && resource != record.Resource)
         {
             throw new TokenError("invalid_target", "resource does not match the original authorization");
@@ -150,6 +142,15 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
                 throw new TokenError("invalid_scope", "a refresh cannot widen the scopes");
             }
             scopes = requested;
+        }
+        try
+        {
+            await store.Table.UpdateAsync(AuthStore.RefreshTokens, key, record with { Used = true }, entity.ETag, AuthJsonContext.Default.RefreshTokenRecord, entity.ExpiresAt, cancellationToken);
+        }
+        catch (StoreConflictException)
+        {
+            await RevokeFamilyAsync(record.FamilyId, cancellationToken);
+            throw new TokenError("invalid_grant", "the refresh token was used concurrently; every token of this authorization is revoked");
         }
         var user = new GatewayUser(record.UserIssuer, record.UserSubject, scopes, client.ClientId) { Name = record.UserName };
         return await IssueAsync(user, record.Resource, record.FamilyId, cancellationToken);
@@ -177,6 +178,8 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
             try
             {
                 await store.Table.UpdateAsync(AuthStore.Families, familyId, family.Value with { Revoked = true }, family.ETag, AuthJsonContext.Default.TokenFamily, family.ExpiresAt, cancellationToken);
+                // This instance refuses the grant's access tokens at once; others within GrantRevocations' cache window.
+                revocations.MarkRevoked(familyId);
                 return;
             }
             catch (StoreConflictException)
@@ -199,6 +202,8 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
             ["client_id"] = user.ClientId!,
             ["scope"] = string.Join(' ', user.Scopes),
             ["jti"] = TokenCrypto.NewHandle(),
+            // The grant (token family) the token belongs to: revoking the grant refuses its access tokens too.
+            [GrantRevocations.ClaimType] = familyId,
         };
         if (user.Name is not null)
         {
