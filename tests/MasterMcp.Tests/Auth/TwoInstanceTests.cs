@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using MasterMcp.Tests.Fixtures;
 
 namespace MasterMcp.Tests.Auth;
@@ -63,5 +64,66 @@ public sealed class TwoInstanceTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.OK, refreshStatus);
         using var onB = await http.SendAsync(AuthTestKit.InitializeRequest(b.BaseUrl, refreshed["access_token"]!.GetValue<string>()));
         Assert.Equal(HttpStatusCode.OK, onB.StatusCode);
+    }
+
+    [Fact]
+    public async Task GrantRevokedOnOneInstance_ItsAccessTokenIsRefusedOnTheOther_WithinTheCacheWindow()
+    {
+        await using var idp = await OidcProviderProcess.StartAsync();
+        await using var backend = await TestServerProcess.StartAsync("SampleServer", "--name", "alpha");
+        var key = AuthTestKit.NewSigningKeyReference();
+        var portA = AuthTestKit.FreePort();
+        var portB = AuthTestKit.FreePort();
+        var publicUrl = $"http://127.0.0.1:{portA}";
+        JsonObject Config(int port)
+        {
+            var config = AuthTestKit.GatewayConfig(port, idp.Issuer, backend.McpUrl, key, publicUrl);
+            config["auth"]!["revocation_check_seconds"] = 2;
+            return config;
+        }
+        await using var a = await GatewayInstance.StartAsync(Config(portA), azurite.ConnectionString, port: portA);
+        await using var b = await GatewayInstance.StartAsync(Config(portB), azurite.ConnectionString, port: portB);
+
+        var (clientId, secret) = await AuthTestKit.RegisterAsync(a.BaseUrl);
+        var (verifier, challenge) = AuthTestKit.Pkce();
+        var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(a.BaseUrl, clientId, challenge, resource: publicUrl + "/mcp"));
+        var (status, tokens) = await AuthTestKit.TokenAsync(a.BaseUrl, new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = AuthTestKit.Redirect,
+            ["code_verifier"] = verifier,
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
+        });
+        Assert.Equal(HttpStatusCode.OK, status);
+        var access = tokens["access_token"]!.GetValue<string>();
+        // B has looked at the grant: it is cached there as "not revoked".
+        Assert.Equal(HttpStatusCode.OK, await McpStatusAsync(b.BaseUrl, access));
+
+        // Refresh-token reuse on A revokes the grant.
+        var refresh = new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token",
+            ["refresh_token"] = tokens["refresh_token"]!.GetValue<string>(),
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
+        };
+        Assert.Equal(HttpStatusCode.OK, (await AuthTestKit.TokenAsync(a.BaseUrl, refresh)).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await AuthTestKit.TokenAsync(a.BaseUrl, refresh)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, await McpStatusAsync(a.BaseUrl, access));
+
+        // B refuses it once its cached answer is older than the window (2 s; the poll gives up after 10 s, the token lives 600 s).
+        await Fidelity.RelayScenarios.Eventually(async () => await McpStatusAsync(b.BaseUrl, access) == HttpStatusCode.Unauthorized);
+        using var http = new HttpClient();
+        using var refused = await http.SendAsync(AuthTestKit.InitializeRequest(b.BaseUrl, access));
+        Assert.Contains("error=\"invalid_token\"", refused.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    private static async Task<HttpStatusCode> McpStatusAsync(Uri gateway, string accessToken)
+    {
+        using var http = new HttpClient();
+        using var response = await http.SendAsync(AuthTestKit.InitializeRequest(gateway, accessToken));
+        return response.StatusCode;
     }
 }
