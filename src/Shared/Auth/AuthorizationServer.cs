@@ -137,6 +137,11 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
         if (scope is not null)
         {
             var requested = scope.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (requested.Length == 0)
+            {
+                // RFC 6749 §3.3: a scope parameter holds at least one scope; an empty one would silently issue a token for nothing.
+                throw new TokenError("invalid_scope", "scope is empty; omit it to keep the granted scopes");
+            }
             if (requested.Any(s => !record.Scopes.Contains(s)))
             {
                 throw new TokenError("invalid_scope", "a refresh cannot widen the scopes");

@@ -113,6 +113,7 @@ public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
     [Theory]
     [InlineData("resource", "https://elsewhere.example/mcp", "invalid_target")]
     [InlineData("scope", "mcp admin", "invalid_scope")]
+    [InlineData("scope", "", "invalid_scope")]
     public async Task Refresh_RefusedForABadParameter_LeavesTheRefreshTokenUsableForACorrectRetry(string parameter, string value, string expectedError)
     {
         var (clientId, secret) = await AuthTestKit.RegisterAsync(Base);
@@ -136,6 +137,27 @@ public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, retryStatus);
         Assert.Equal(HttpStatusCode.OK, await McpStatusAsync(retry["access_token"]!.GetValue<string>()));
         Assert.Equal(HttpStatusCode.OK, await McpStatusAsync(tokens["access_token"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Revoke_OfARefreshToken_AlsoRefusesTheGrantsAccessTokens()
+    {
+        var (clientId, secret) = await AuthTestKit.RegisterAsync(Base);
+        var (verifier, challenge) = AuthTestKit.Pkce();
+        var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge));
+        var (_, tokens) = await RedeemAsync(clientId, secret, code, verifier);
+        var access = tokens["access_token"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.OK, await McpStatusAsync(access));
+
+        using var http = new HttpClient();
+        using var revoke = await http.PostAsync(new Uri(Base, "/revoke"), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["token"] = tokens["refresh_token"]!.GetValue<string>(),
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
+        }));
+        Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        await AssertRefusedAtMcpAsync(access);
     }
 
     [Fact]
