@@ -5,11 +5,12 @@ namespace MasterMcp.Auth;
 
 /// <summary>
 /// Text from outside (client names, ids) made safe to show a person: bidirectional overrides and isolates (which can
-/// make "moc.elgoog" read as "google.com", CVE-2021-42574) and other invisible controls become visible escapes.
+/// make "moc.elgoog" read as "google.com", CVE-2021-42574), zero-width characters and other invisible controls become
+/// visible escapes.
 /// </summary>
 public static class DisplayText
 {
-    /// <summary><paramref name="text"/> with every bidi control and other control character shown as <c>[U+XXXX]</c>.</summary>
+    /// <summary><paramref name="text"/> with every bidi control and other invisible character shown as <c>[U+XXXX]</c>.</summary>
     public static string Neutralise(string text)
     {
         if (!text.Any(IsHidden))
@@ -31,7 +32,9 @@ public static class DisplayText
         return builder.ToString();
     }
 
+    // Bidi embeddings/overrides/isolates and marks, zero-width and invisible formatting characters, line/paragraph
+    // separators, the byte order mark, and C0/C1 controls other than tab and newline.
     private static bool IsHidden(char c) =>
-        c is (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069') or '\u200E' or '\u200F' or '\u061C'
+        c is (>= '\u200B' and <= '\u200F') or (>= '\u2028' and <= '\u202E') or (>= '\u2060' and <= '\u2069') or '\u061C' or '\uFEFF'
         || (char.IsControl(c) && c is not '\n' and not '\t');
 }

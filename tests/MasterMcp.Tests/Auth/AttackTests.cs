@@ -82,10 +82,7 @@ public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task RefreshToken_Reused_RevokesTheWholeFamily_AccessTokensIncluded()
     {
-        var (clientId, secret) = await AuthTestKit.RegisterAsync(Base);
-        var (verifier, challenge) = AuthTestKit.Pkce();
-        var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge));
-        var (_, tokens) = await RedeemAsync(clientId, secret, code, verifier);
+        var (clientId, secret, tokens) = await GrantAsync();
         var original = tokens["refresh_token"]!.GetValue<string>();
 
         var (rotatedStatus, rotated) = await RefreshAsync(clientId, secret, original);
@@ -116,10 +113,7 @@ public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
     [InlineData("scope", "", "invalid_scope")]
     public async Task Refresh_RefusedForABadParameter_LeavesTheRefreshTokenUsableForACorrectRetry(string parameter, string value, string expectedError)
     {
-        var (clientId, secret) = await AuthTestKit.RegisterAsync(Base);
-        var (verifier, challenge) = AuthTestKit.Pkce();
-        var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge));
-        var (_, tokens) = await RedeemAsync(clientId, secret, code, verifier);
+        var (clientId, secret, tokens) = await GrantAsync();
         var refreshToken = tokens["refresh_token"]!.GetValue<string>();
 
         var (badStatus, bad) = await AuthTestKit.TokenAsync(Base, new Dictionary<string, string>
@@ -142,10 +136,7 @@ public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task Revoke_OfARefreshToken_AlsoRefusesTheGrantsAccessTokens()
     {
-        var (clientId, secret) = await AuthTestKit.RegisterAsync(Base);
-        var (verifier, challenge) = AuthTestKit.Pkce();
-        var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge));
-        var (_, tokens) = await RedeemAsync(clientId, secret, code, verifier);
+        var (clientId, secret, tokens) = await GrantAsync();
         var access = tokens["access_token"]!.GetValue<string>();
         Assert.Equal(HttpStatusCode.OK, await McpStatusAsync(access));
 
@@ -185,6 +176,7 @@ public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
     [InlineData('\u202A')]
     [InlineData('\u2066')]
     [InlineData('\u2069')]
+    [InlineData('\u200B')]
     public async Task ConsentPage_ShowsBidiControlsInTheClientNameAsVisibleEscapes(char control)
     {
         // "Evil<RLO>moc.elgoog" would read as "Evilgoogle.com".
@@ -375,32 +367,24 @@ public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
         return response.Headers.Location!;
     }
 
-    private async Task<HttpStatusCode> McpStatusAsync(string accessToken)
+    private Task<HttpStatusCode> McpStatusAsync(string accessToken) => AuthTestKit.McpStatusAsync(Base, accessToken);
+
+    /// <summary>A registered client and the tokens of one completed authorization.</summary>
+    private async Task<(string ClientId, string? Secret, JsonNode Tokens)> GrantAsync()
     {
-        using var http = new HttpClient();
-        using var response = await http.SendAsync(AuthTestKit.InitializeRequest(Base, accessToken));
-        return response.StatusCode;
+        var (clientId, secret) = await AuthTestKit.RegisterAsync(Base);
+        var (verifier, challenge) = AuthTestKit.Pkce();
+        var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge));
+        var (status, tokens) = await RedeemAsync(clientId, secret, code, verifier);
+        Assert.Equal(HttpStatusCode.OK, status);
+        return (clientId, secret, tokens);
     }
 
     // One instance: its own revocation is refused at once (the cache window only delays other instances, see TwoInstanceTests).
-    private async Task AssertRefusedAtMcpAsync(string accessToken)
-    {
-        using var http = new HttpClient();
-        using var response = await http.SendAsync(AuthTestKit.InitializeRequest(Base, accessToken));
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Contains("error=\"invalid_token\"", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
-    }
+    private Task AssertRefusedAtMcpAsync(string accessToken) => AuthTestKit.AssertRefusedAtMcpAsync(Base, accessToken);
 
-    private Task<(HttpStatusCode, JsonNode)> RedeemAsync(string clientId, string? secret, string code, string verifier) =>
-        AuthTestKit.TokenAsync(Base, new Dictionary<string, string>
-        {
-            ["grant_type"] = "authorization_code",
-            ["code"] = code,
-            ["redirect_uri"] = AuthTestKit.Redirect,
-            ["code_verifier"] = verifier,
-            ["client_id"] = clientId,
-            ["client_secret"] = secret!,
-        });
+    private Task<(HttpStatusCode Status, JsonNode Body)> RedeemAsync(string clientId, string? secret, string code, string verifier) =>
+        AuthTestKit.RedeemCodeAsync(Base, clientId, secret, code, verifier);
 
     private Task<(HttpStatusCode, JsonNode)> RefreshAsync(string clientId, string? secret, string refreshToken) =>
         AuthTestKit.TokenAsync(Base, new Dictionary<string, string>
