@@ -102,8 +102,16 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
             throw new TokenError("invalid_target", "resource does not match the authorization request");
         }
         var user = new GatewayUser(record.UserIssuer, record.UserSubject, record.Scopes, client.ClientId) { Name = record.UserName };
-        await store.AddAsync(AuthStore.Families, familyId, new TokenFamily(client.ClientId, user.Key, time.GetUtcNow()), AuthJsonContext.Default.TokenFamily,
-            time.GetUtcNow() + TimeSpan.FromDays(settings.Current.Auth.RefreshTokenLifetimeDays), cancellationToken);
+        try
+        {
+            await store.AddAsync(AuthStore.Families, familyId, new TokenFamily(client.ClientId, user.Key, time.GetUtcNow()), AuthJsonContext.Default.TokenFamily,
+                time.GetUtcNow() + TimeSpan.FromDays(settings.Current.Auth.RefreshTokenLifetimeDays), cancellationToken);
+        }
+        catch (StoreConflictException)
+        {
+            // A reuse of the code got here first and left a revoked tombstone.
+            throw new TokenError("invalid_grant", "the authorization code was already used");
+        }
         return await IssueAsync(user, record.Resource, familyId, cancellationToken);
     }
 
@@ -176,8 +184,25 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var family = await store.GetAsync(AuthStore.Families, familyId, AuthJsonContext.Default.TokenFamily, cancellationToken);
-            if (family is null || family.Value.Revoked)
+            if (family is null)
             {
+                // A code reuse while the first redemption is still between marking the code and creating the family:
+                // a revoked tombstone makes that redemption fail instead of issuing tokens nobody revokes.
+                try
+                {
+                    await store.AddAsync(AuthStore.Families, familyId, new TokenFamily("", "", time.GetUtcNow()) { Revoked = true }, AuthJsonContext.Default.TokenFamily,
+                        time.GetUtcNow() + TimeSpan.FromDays(settings.Current.Auth.RefreshTokenLifetimeDays), cancellationToken);
+                }
+                catch (StoreConflictException)
+                {
+                    continue;
+                }
+                revocations.MarkRevoked(familyId);
+                return;
+            }
+            if (family.Value.Revoked)
+            {
+                revocations.MarkRevoked(familyId);
                 return;
             }
             try

@@ -80,6 +80,31 @@ public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Code_ReusedWhileTheFirstRedemptionIsInFlight_LeavesARevokedGrantTheFirstCannotCreate()
+    {
+        var (clientId, secret) = await AuthTestKit.RegisterAsync(Base);
+        var (verifier, challenge) = AuthTestKit.Pkce();
+        var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge));
+        // The state a first redemption is in between marking the code used and creating its grant, written directly.
+        var store = _bed.Gateway.Services.GetRequiredService<MasterMcp.Auth.AuthStore>();
+        var row = MasterMcp.Auth.TokenCrypto.Hash(code);
+        var codes = MasterMcp.Auth.AuthJsonContext.Default.AuthorizationCodeRecord;
+        var entity = (await store.GetAsync(MasterMcp.Auth.AuthStore.Codes, row, codes, default))!;
+        var familyId = MasterMcp.Auth.TokenCrypto.NewHandle();
+        await store.Table.UpdateAsync(MasterMcp.Auth.AuthStore.Codes, row, entity.Value with { Used = true, FamilyId = familyId }, entity.ETag, codes, entity.ExpiresAt, default);
+
+        var (status, error) = await RedeemAsync(clientId, secret, code, verifier);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_grant", error["error"]!.GetValue<string>());
+
+        // The grant the first redemption is about to create exists already, revoked, so its insert conflicts.
+        var families = MasterMcp.Auth.AuthJsonContext.Default.TokenFamily;
+        Assert.True((await store.GetAsync(MasterMcp.Auth.AuthStore.Families, familyId, families, default))?.Value.Revoked);
+        await Assert.ThrowsAsync<MasterMcp.Storage.StoreConflictException>(() =>
+            store.AddAsync(MasterMcp.Auth.AuthStore.Families, familyId, new MasterMcp.Auth.TokenFamily(clientId, "user", DateTimeOffset.UtcNow), families, null, default));
+    }
+
+    [Fact]
     public async Task RefreshToken_Reused_RevokesTheWholeFamily_AccessTokensIncluded()
     {
         var (clientId, secret, tokens) = await GrantAsync();
