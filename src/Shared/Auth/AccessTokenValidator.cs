@@ -6,9 +6,10 @@ namespace MasterMcp.Auth;
 
 /// <summary>
 /// Validates bearer tokens: in jwt mode against the external issuer's JWKS (refetched once when a token names an unknown
-/// key), in gateway mode against our own signing keys. Checks signature, issuer, audience (the resource), exp/nbf with skew.
+/// key), in gateway mode against our own signing keys and the revocations of their grant. Checks signature, issuer,
+/// audience (the resource), exp/nbf with skew.
 /// </summary>
-public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMetadataCache metadata, SigningKeys signingKeys, TimeProvider time)
+public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMetadataCache metadata, SigningKeys signingKeys, GrantRevocations revocations, TimeProvider time)
 {
     private static readonly string[] Algorithms =
     [
@@ -63,6 +64,10 @@ public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMeta
         if (string.IsNullOrEmpty(subject))
         {
             return new Result(null, "the token has no subject");
+        }
+        if (current.IsGateway && Claim(result.ClaimsIdentity, GrantRevocations.ClaimType) is { } grantId && await revocations.IsRevokedAsync(grantId, cancellationToken))
+        {
+            return new Result(null, "the token's authorization was revoked");
         }
         var scopes = Scopes(result.ClaimsIdentity);
         var clientId = Claim(result.ClaimsIdentity, "client_id") ?? Claim(result.ClaimsIdentity, "azp");

@@ -16,6 +16,7 @@ public static class AuthServiceCollectionExtensions
         services.AddSingleton<AuthSettingsProvider>();
         services.AddSingleton<OidcMetadataCache>();
         services.AddSingleton<SigningKeys>();
+        services.AddSingleton<GrantRevocations>();
         services.AddSingleton<AccessTokenValidator>();
         services.AddSingleton<RequestAuthenticator>();
         services.AddSingleton<AuthStore>();

@@ -7,9 +7,9 @@ namespace MasterMcp.Auth;
 
 /// <summary>
 /// The built-in authorization server's decisions: codes, consents, access tokens (JWTs signed with the shared key),
-/// refresh tokens (opaque, stored hashed, rotated; reuse revokes the whole family).
+/// refresh tokens (opaque, stored hashed, rotated; reuse revokes the whole family, its access tokens included).
 /// </summary>
-public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore store, SigningKeys keys, TimeProvider time)
+public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore store, SigningKeys keys, GrantRevocations revocations, TimeProvider time)
 {
     /// <summary>Tokens returned by the token endpoint.</summary>
     public sealed record IssuedTokens(string AccessToken, int ExpiresIn, string RefreshToken, IReadOnlyList<string> Scopes);
@@ -102,8 +102,16 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
             throw new TokenError("invalid_target", "resource does not match the authorization request");
         }
         var user = new GatewayUser(record.UserIssuer, record.UserSubject, record.Scopes, client.ClientId) { Name = record.UserName };
-        await store.AddAsync(AuthStore.Families, familyId, new TokenFamily(client.ClientId, user.Key, time.GetUtcNow()), AuthJsonContext.Default.TokenFamily,
-            time.GetUtcNow() + TimeSpan.FromDays(settings.Current.Auth.RefreshTokenLifetimeDays), cancellationToken);
+        try
+        {
+            await store.AddAsync(AuthStore.Families, familyId, new TokenFamily(client.ClientId, user.Key, time.GetUtcNow()), AuthJsonContext.Default.TokenFamily,
+                time.GetUtcNow() + TimeSpan.FromDays(settings.Current.Auth.RefreshTokenLifetimeDays), cancellationToken);
+        }
+        catch (StoreConflictException)
+        {
+            // A reuse of the code got here first and left a revoked tombstone.
+            throw new TokenError("invalid_grant", "the authorization code was already used");
+        }
         return await IssueAsync(user, record.Resource, familyId, cancellationToken);
     }
 
@@ -128,15 +136,7 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
             await RevokeFamilyAsync(record.FamilyId, cancellationToken);
             throw new TokenError("invalid_grant", "the refresh token was already used; every token of this authorization is revoked");
         }
-        try
-        {
-            await store.Table.UpdateAsync(AuthStore.RefreshTokens, key, record with { Used = true }, entity.ETag, AuthJsonContext.Default.RefreshTokenRecord, entity.ExpiresAt, cancellationToken);
-        }
-        catch (StoreConflictException)
-        {
-            await RevokeFamilyAsync(record.FamilyId, cancellationToken);
-            throw new TokenError("invalid_grant", "the refresh token was used concurrently; every token of this authorization is revoked");
-        }
+        // Validate the request before rotating: a refused request must leave the refresh token usable for a correct retry.
         if (resource is not null && resource != record.Resource)
         {
             throw new TokenError("invalid_target", "resource does not match the original authorization");
@@ -145,11 +145,25 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
         if (scope is not null)
         {
             var requested = scope.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (requested.Length == 0)
+            {
+                // RFC 6749 §3.3: a scope parameter holds at least one scope; an empty one would silently issue a token for nothing.
+                throw new TokenError("invalid_scope", "scope is empty; omit it to keep the granted scopes");
+            }
             if (requested.Any(s => !record.Scopes.Contains(s)))
             {
                 throw new TokenError("invalid_scope", "a refresh cannot widen the scopes");
             }
             scopes = requested;
+        }
+        try
+        {
+            await store.Table.UpdateAsync(AuthStore.RefreshTokens, key, record with { Used = true }, entity.ETag, AuthJsonContext.Default.RefreshTokenRecord, entity.ExpiresAt, cancellationToken);
+        }
+        catch (StoreConflictException)
+        {
+            await RevokeFamilyAsync(record.FamilyId, cancellationToken);
+            throw new TokenError("invalid_grant", "the refresh token was used concurrently; every token of this authorization is revoked");
         }
         var user = new GatewayUser(record.UserIssuer, record.UserSubject, scopes, client.ClientId) { Name = record.UserName };
         return await IssueAsync(user, record.Resource, record.FamilyId, cancellationToken);
@@ -170,13 +184,32 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var family = await store.GetAsync(AuthStore.Families, familyId, AuthJsonContext.Default.TokenFamily, cancellationToken);
-            if (family is null || family.Value.Revoked)
+            if (family is null)
             {
+                // A code reuse while the first redemption is still between marking the code and creating the family:
+                // a revoked tombstone makes that redemption fail instead of issuing tokens nobody revokes.
+                try
+                {
+                    await store.AddAsync(AuthStore.Families, familyId, new TokenFamily("", "", time.GetUtcNow()) { Revoked = true }, AuthJsonContext.Default.TokenFamily,
+                        time.GetUtcNow() + TimeSpan.FromDays(settings.Current.Auth.RefreshTokenLifetimeDays), cancellationToken);
+                }
+                catch (StoreConflictException)
+                {
+                    continue;
+                }
+                revocations.MarkRevoked(familyId);
+                return;
+            }
+            if (family.Value.Revoked)
+            {
+                revocations.MarkRevoked(familyId);
                 return;
             }
             try
             {
                 await store.Table.UpdateAsync(AuthStore.Families, familyId, family.Value with { Revoked = true }, family.ETag, AuthJsonContext.Default.TokenFamily, family.ExpiresAt, cancellationToken);
+                // This instance refuses the grant's access tokens at once; others within GrantRevocations' cache window.
+                revocations.MarkRevoked(familyId);
                 return;
             }
             catch (StoreConflictException)
@@ -199,6 +232,8 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
             ["client_id"] = user.ClientId!,
             ["scope"] = string.Join(' ', user.Scopes),
             ["jti"] = TokenCrypto.NewHandle(),
+            // The grant (token family) the token belongs to: revoking the grant refuses its access tokens too.
+            [GrantRevocations.ClaimType] = familyId,
         };
         if (user.Name is not null)
         {

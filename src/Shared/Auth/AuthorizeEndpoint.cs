@@ -91,7 +91,9 @@ public sealed class AuthorizeEndpoint(AuthSettingsProvider settings, ClientRegis
         var pending = new PendingAuthorization(client.ClientId, redirectUri, query["code_challenge"].ToString(), state, scopes!, current.Resource,
             TokenCrypto.NewHandle(), TokenCrypto.Hash(browser.EnsureBinding(context)), time.GetUtcNow());
         var user = await browser.GetUserAsync(context);
-        if (user is not null && await server.HasConsentAsync(user, client.ClientId, pending.Scopes, context.RequestAborted))
+        // prompt=consent (OIDC Core 3.1.2.1): ask again even when this person already approved this application.
+        var promptConsent = query["prompt"].ToString().Split(' ').Contains("consent", StringComparer.Ordinal);
+        if (user is not null && !promptConsent && await server.HasConsentAsync(user, client.ClientId, pending.Scopes, context.RequestAborted))
         {
             // This person already approved this application for these scopes.
             context.Response.Redirect(await server.IssueCodeAsync(pending, user, context.RequestAborted));

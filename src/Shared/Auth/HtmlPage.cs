@@ -29,11 +29,15 @@ public static class HtmlPage
         .note { color: var(--muted); font-size: .9rem; }
         """;
 
-    /// <summary>HTML-encodes text.</summary>
-    public static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
+    /// <summary>HTML-encodes text, with bidi and other control characters shown as visible escapes.</summary>
+    public static string E(string? text) => WebUtility.HtmlEncode(DisplayText.Neutralise(text ?? ""));
 
-    /// <summary>Writes a complete page. <paramref name="formTargets"/> are extra origins a form on the page may end up at (after redirects).</summary>
-    public static async Task WriteAsync(HttpContext context, int status, string title, string bodyHtml, IEnumerable<string>? formTargets = null)
+    /// <summary>
+    /// Writes a complete page. <paramref name="formTargets"/> are extra origins a form on the page may end up at (after
+    /// redirects); <paramref name="referrerPolicy"/> stays <c>no-referrer</c> unless the page's own forms must carry their
+    /// Origin (browsers send <c>Origin: null</c> with POSTs from a no-referrer page).
+    /// </summary>
+    public static async Task WriteAsync(HttpContext context, int status, string title, string bodyHtml, IEnumerable<string>? formTargets = null, string referrerPolicy = "no-referrer")
     {
         var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         var formAction = string.Join(' ', new[] { "'self'" }.Concat(formTargets ?? []).Distinct());
@@ -46,7 +50,7 @@ public static class HtmlPage
             $"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self'; form-action {formAction}; frame-ancestors 'none'; base-uri 'none'";
         response.Headers["X-Frame-Options"] = "DENY";
         response.Headers["X-Content-Type-Options"] = "nosniff";
-        response.Headers["Referrer-Policy"] = "no-referrer";
+        response.Headers["Referrer-Policy"] = referrerPolicy;
         var html = $"""
             <!doctype html>
             <html lang="en">

@@ -12,8 +12,8 @@ public sealed record OAuthClient(string ClientId, string? ClientName, IReadOnlyL
     /// <summary>True when the client must authenticate at the token endpoint.</summary>
     public bool Confidential => SecretHash is not null || SecretReference is not null;
 
-    /// <summary>What the consent page shows: the registered name, else the client id.</summary>
-    public string DisplayName => string.IsNullOrWhiteSpace(ClientName) ? ClientId : ClientName;
+    /// <summary>What the consent page shows: the registered name, else the client id; bidi and other controls made visible.</summary>
+    public string DisplayName => DisplayText.Neutralise(string.IsNullOrWhiteSpace(ClientName) ? ClientId : ClientName);
 }
 
 /// <summary>How a client became known.</summary>

@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Http;
 namespace MasterMcp.Auth;
 
 /// <summary>
-/// POST /revoke (RFC 7009, gateway mode): revoking a refresh token revokes its whole family. Access tokens are short-lived
-/// JWTs and are not tracked; revoking one answers 200 like any unknown token.
+/// POST /revoke (RFC 7009, gateway mode): revoking a refresh token revokes its whole family, whose access tokens /mcp then
+/// refuses (see <see cref="GrantRevocations"/>). Revoking an access token itself answers 200 like any unknown token.
 /// </summary>
 public sealed class RevokeEndpoint(AuthSettingsProvider settings, ClientAuthentication clientAuthentication, AuthorizationServer server) : IEndpointHandler
 {

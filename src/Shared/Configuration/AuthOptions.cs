@@ -44,6 +44,9 @@ public sealed record AuthOptions
     public int BrowserSessionLifetimeMinutes { get; set; } = 480;
     public int ConsentLifetimeDays { get; set; } = 90;
 
+    /// <summary>gateway mode: how long /mcp trusts its last look at whether a token's grant was revoked (on another instance).</summary>
+    public int RevocationCheckSeconds { get; set; } = 5;
+
     /// <summary>Whether /register accepts RFC 7591 dynamic registrations.</summary>
     public bool DynamicRegistration { get; set; } = true;
 

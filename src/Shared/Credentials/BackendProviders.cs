@@ -175,7 +175,7 @@ public sealed class BackendProviders(IHttpClientFactory httpClients, ISecretReso
         var stored = await table.GetAsync("registration", row, RegistrationJsonContext.Default.StoredRegistration, cancellationToken);
         if (stored is not null)
         {
-            return (stored.Value.ClientId, stored.Value.ProtectedSecret is null ? null : protector.Unprotect(stored.Value.ProtectedSecret, associated));
+            return (stored.Value.ClientId, stored.Value.ProtectedSecret is null ? null : UnprotectSecret(stored.Value.ProtectedSecret, associated, issuer));
         }
         var endpoint = metadata["registration_endpoint"]?.ToString()
             ?? throw new BackendTokenException($"the authorization server {issuer} supports no dynamic client registration; configure auth_config.client_id", null, 0);
@@ -207,7 +207,21 @@ public sealed class BackendProviders(IHttpClientFactory httpClients, ISecretReso
         {
             // Another instance registered at the same moment: everyone uses the stored registration.
             var winner = await table.GetAsync("registration", row, RegistrationJsonContext.Default.StoredRegistration, cancellationToken);
-            return (winner!.Value.ClientId, winner.Value.ProtectedSecret is null ? null : protector.Unprotect(winner.Value.ProtectedSecret, associated));
+            return (winner!.Value.ClientId, winner.Value.ProtectedSecret is null ? null : UnprotectSecret(winner.Value.ProtectedSecret, associated, issuer));
+        }
+    }
+
+    // A registration stored under a key this instance lacks (TOKEN_ENC_KEY differs between instances) makes the provider
+    // unusable here, said with the key id, instead of an unhandled CryptographicException (a 500).
+    private string UnprotectSecret(string protectedSecret, string associated, string issuer)
+    {
+        try
+        {
+            return protector.Unprotect(protectedSecret, associated);
+        }
+        catch (System.Security.Cryptography.CryptographicException ex)
+        {
+            throw new BackendTokenException($"the stored client registration at {issuer} cannot be read: {ex.Message}", null, 0);
         }
     }
 

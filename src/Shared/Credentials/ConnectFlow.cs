@@ -191,10 +191,23 @@ public sealed partial class ConnectFlow(IStoreFactory stores, TokenProtector pro
             return true;
         }
         var user = new UserIdentity(person.Issuer, person.Subject);
+        string verifier;
+        try
+        {
+            verifier = protector.Unprotect(flow.ProtectedVerifier, States + "|" + row);
+        }
+        catch (System.Security.Cryptography.CryptographicException ex)
+        {
+            // Started on an instance with another TOKEN_ENC_KEY: this connection cannot be finished here. The user is
+            // left unconnected (the next call asks again) instead of meeting a 500; the log says which key.
+            LogUnreadableState(logger, definition.Id, ex.Message);
+            await HtmlPage.ErrorAsync(context, 400, "Connection failed",
+                $"The gateway could not finish connecting '{definition.Id}' (its instances are configured with different token keys). Call the tool again from your application to get a new link; if this repeats, tell the gateway's operator.");
+            return true;
+        }
         try
         {
             var provider = await credentials.ProviderAsync(definition, context.RequestAborted);
-            var verifier = protector.Unprotect(flow.ProtectedVerifier, States + "|" + row);
             var tokens = await tokenClient.ExchangeCodeAsync(provider, query["code"].ToString(), verifier, credentials.CallbackUrl, context.RequestAborted);
             await vault.SaveAsync(user, definition.Id, tokens, context.RequestAborted);
         }
@@ -232,6 +245,9 @@ public sealed partial class ConnectFlow(IStoreFactory stores, TokenProtector pro
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Code exchange for backend {BackendId} failed: {Reason}")]
     private static partial void LogExchangeFailed(ILogger logger, string backendId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A connect callback for backend {BackendId} cannot be completed: {Reason}; the user must connect again")]
+    private static partial void LogUnreadableState(ILogger logger, string backendId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "A user connected backend {BackendId}")]
     private static partial void LogConnected(ILogger logger, string backendId);

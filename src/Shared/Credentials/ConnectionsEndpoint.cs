@@ -8,9 +8,10 @@ namespace MasterMcp.Credentials;
 
 /// <summary>
 /// /connections: the logged-in person's backend accounts — which are connected, a form to disconnect each (revoking the
-/// stored tokens) and to connect the others. Forms carry a CSRF token derived from the browser's binding cookie.
+/// stored tokens) and to connect the others. Forms carry a CSRF token derived from the browser's binding cookie, and a POST
+/// is refused unless its Origin (or Referer) is the gateway's own.
 /// </summary>
-public sealed class ConnectionsEndpoint(BrowserSession browser, BackendRegistry registry, TokenVault vault, ConnectFlow flow) : IEndpointHandler
+public sealed class ConnectionsEndpoint(BrowserSession browser, BackendRegistry registry, TokenVault vault, ConnectFlow flow, AuthSettingsProvider settings) : IEndpointHandler
 {
     /// <summary>The page's path.</summary>
     public const string Path = "/connections";
@@ -27,6 +28,12 @@ public sealed class ConnectionsEndpoint(BrowserSession browser, BackendRegistry 
         var csrf = TokenCrypto.Hash("connections|" + browser.EnsureBinding(context));
         if (HttpMethods.IsPost(context.Request.Method))
         {
+            // The CSRF token alone is not enough: a page of another site must not be able to post here at all.
+            if (!OriginPolicy.IsOwnPageRequest(context, settings.Current.Options))
+            {
+                await HtmlPage.ErrorAsync(context, 403, "Request refused", "This form was sent from another site.");
+                return;
+            }
             var form = await context.Request.ReadFormAsync(context.RequestAborted);
             if (!TokenCrypto.FixedEquals(form["csrf"].ToString(), csrf))
             {
@@ -63,6 +70,7 @@ public sealed class ConnectionsEndpoint(BrowserSession browser, BackendRegistry 
         var body = rows.Length == 0
             ? "<p>No backend of this gateway uses personal accounts.</p>"
             : $"<p>Signed in as {HtmlPage.E(person.Name ?? person.Subject)}. Backends that act with your own account:</p><ul>{rows}</ul>";
-        await HtmlPage.WriteAsync(context, 200, "Your connections", body);
+        // same-origin: the page's forms then carry its Origin, which the POST above requires.
+        await HtmlPage.WriteAsync(context, 200, "Your connections", body, referrerPolicy: "same-origin");
     }
 }

@@ -51,7 +51,16 @@ public sealed class TokenProtector(TokenKeyRing keys)
         }
         var plaintext = new byte[input.Length - NonceSize - TagSize];
         using var aes = new AesGcm(key, TagSize);
-        aes.Decrypt(input.AsSpan(0, NonceSize), input.AsSpan(NonceSize, plaintext.Length), input.AsSpan(NonceSize + plaintext.Length), plaintext, Encoding.UTF8.GetBytes(associatedData));
+        try
+        {
+            aes.Decrypt(input.AsSpan(0, NonceSize), input.AsSpan(NonceSize, plaintext.Length), input.AsSpan(NonceSize + plaintext.Length), plaintext, Encoding.UTF8.GetBytes(associatedData));
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            // Names the key id only. The usual cause: instances started with different TOKEN_ENC_KEY values under the same id.
+            throw new CryptographicException($"stored value was written with key '{kid}', and this instance's key '{kid}' does not decrypt it " +
+                "(TOKEN_ENC_KEY differs between instances, or the value was altered or moved to another row)");
+        }
         return Encoding.UTF8.GetString(plaintext);
     }
 

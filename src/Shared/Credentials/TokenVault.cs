@@ -71,7 +71,17 @@ public sealed partial class TokenVault(IStoreFactory stores, TokenProtector prot
                 continue;
             }
             var associated = row.Value.AssociatedData;
-            var plaintext = protector.Unprotect(row.Value.Protected, associated);
+            string plaintext;
+            try
+            {
+                plaintext = protector.Unprotect(row.Value.Protected, associated);
+            }
+            catch (CryptographicException ex)
+            {
+                // Left as it is: its user is asked to connect again when it is next needed (GetAsync).
+                LogUnreadable(logger, row.Value.BackendId, ex.Message);
+                continue;
+            }
             var updated = row.Value with { Protected = protector.Protect(plaintext, associated) };
             try
             {

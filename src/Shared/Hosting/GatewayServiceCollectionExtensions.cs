@@ -43,6 +43,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddGatewayAuth();
         services.AddScaleout(startup);
         services.AddMcpGateway(options);
+        Observability.ConsentRequiredLogFilter.Register(services);
         services.AddSingleton<GatewayPipeline>();
         services.AddSingleton<IReadinessCheck, StorageReadinessCheck>();
         foreach (var route in GatewayRoutes.All)

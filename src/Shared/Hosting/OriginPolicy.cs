@@ -30,6 +30,27 @@ public static class OriginPolicy
         return string.Equals(self, normalized, StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>
+    /// True when a browser form POST comes from the gateway's own pages: its <c>Origin</c> (or, without one, its
+    /// <c>Referer</c>) is the origin of hosting.base_url or of the request itself. Absent, <c>null</c> or foreign → false.
+    /// </summary>
+    public static bool IsOwnPageRequest(HttpContext context, GatewayOptions options)
+    {
+        var headers = context.Request.Headers;
+        var source = headers.Origin.Count > 0 ? headers.Origin.ToString() : headers.Referer.ToString();
+        if (!Uri.TryCreate(source, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            return false;
+        }
+        var normalized = uri.GetLeftPart(UriPartial.Authority);
+        if (options.Hosting.BaseUrl is { } baseUrl && Uri.TryCreate(baseUrl, UriKind.Absolute, out var b)
+            && string.Equals(b.GetLeftPart(UriPartial.Authority), normalized, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        return string.Equals(context.Request.Scheme + "://" + context.Request.Host.Value, normalized, StringComparison.OrdinalIgnoreCase);
+    }
+
     /// <summary>True for localhost, 127.0.0.1, ::1 and the host of hosting.base_url.</summary>
     public static bool IsLoopbackOrSelfHost(string host, GatewayOptions options)
     {

@@ -61,39 +61,159 @@ public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Code_UsedTwice_IsRefusedAndRevokesWhatTheFirstUseIssued()
+    public async Task Code_UsedTwice_IsRefusedAndRevokesWhatTheFirstUseIssued_RefreshAndAccessToken()
     {
         var (clientId, secret) = await AuthTestKit.RegisterAsync(Base);
         var (verifier, challenge) = AuthTestKit.Pkce();
         var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge));
         var (first, tokens) = await RedeemAsync(clientId, secret, code, verifier);
         Assert.Equal(HttpStatusCode.OK, first);
+        var access = tokens["access_token"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.OK, await McpStatusAsync(access));
+
         var (second, error) = await RedeemAsync(clientId, secret, code, verifier);
         Assert.Equal(HttpStatusCode.BadRequest, second);
         Assert.Equal("invalid_grant", error["error"]!.GetValue<string>());
         var (refresh, _) = await RefreshAsync(clientId, secret, tokens["refresh_token"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.BadRequest, refresh);
+        await AssertRefusedAtMcpAsync(access);
     }
 
     [Fact]
-    public async Task RefreshToken_Reused_RevokesTheWholeFamily()
+    public async Task Code_ReusedWhileTheFirstRedemptionIsInFlight_LeavesARevokedGrantTheFirstCannotCreate()
     {
         var (clientId, secret) = await AuthTestKit.RegisterAsync(Base);
         var (verifier, challenge) = AuthTestKit.Pkce();
         var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge));
-        var (_, tokens) = await RedeemAsync(clientId, secret, code, verifier);
+        // The state a first redemption is in between marking the code used and creating its grant, written directly.
+        var store = _bed.Gateway.Services.GetRequiredService<MasterMcp.Auth.AuthStore>();
+        var row = MasterMcp.Auth.TokenCrypto.Hash(code);
+        var codes = MasterMcp.Auth.AuthJsonContext.Default.AuthorizationCodeRecord;
+        var entity = (await store.GetAsync(MasterMcp.Auth.AuthStore.Codes, row, codes, default))!;
+        var familyId = MasterMcp.Auth.TokenCrypto.NewHandle();
+        await store.Table.UpdateAsync(MasterMcp.Auth.AuthStore.Codes, row, entity.Value with { Used = true, FamilyId = familyId }, entity.ETag, codes, entity.ExpiresAt, default);
+
+        var (status, error) = await RedeemAsync(clientId, secret, code, verifier);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_grant", error["error"]!.GetValue<string>());
+
+        // The grant the first redemption is about to create exists already, revoked, so its insert conflicts.
+        var families = MasterMcp.Auth.AuthJsonContext.Default.TokenFamily;
+        Assert.True((await store.GetAsync(MasterMcp.Auth.AuthStore.Families, familyId, families, default))?.Value.Revoked);
+        await Assert.ThrowsAsync<MasterMcp.Storage.StoreConflictException>(() =>
+            store.AddAsync(MasterMcp.Auth.AuthStore.Families, familyId, new MasterMcp.Auth.TokenFamily(clientId, "user", DateTimeOffset.UtcNow), families, null, default));
+    }
+
+    [Fact]
+    public async Task RefreshToken_Reused_RevokesTheWholeFamily_AccessTokensIncluded()
+    {
+        var (clientId, secret, tokens) = await GrantAsync();
         var original = tokens["refresh_token"]!.GetValue<string>();
 
         var (rotatedStatus, rotated) = await RefreshAsync(clientId, secret, original);
         Assert.Equal(HttpStatusCode.OK, rotatedStatus);
         var next = rotated["refresh_token"]!.GetValue<string>();
         Assert.NotEqual(original, next);
+        var accessTokens = new[] { tokens["access_token"]!.GetValue<string>(), rotated["access_token"]!.GetValue<string>() };
+        foreach (var access in accessTokens)
+        {
+            // Accepted (and the grant's state cached as "not revoked") before the reuse.
+            Assert.Equal(HttpStatusCode.OK, await McpStatusAsync(access));
+        }
 
         var (reuseStatus, reuse) = await RefreshAsync(clientId, secret, original);
         Assert.Equal(HttpStatusCode.BadRequest, reuseStatus);
         Assert.Equal("invalid_grant", reuse["error"]!.GetValue<string>());
         var (afterStatus, _) = await RefreshAsync(clientId, secret, next);
         Assert.Equal(HttpStatusCode.BadRequest, afterStatus);
+        foreach (var access in accessTokens)
+        {
+            await AssertRefusedAtMcpAsync(access);
+        }
+    }
+
+    [Theory]
+    [InlineData("resource", "https://elsewhere.example/mcp", "invalid_target")]
+    [InlineData("scope", "mcp admin", "invalid_scope")]
+    [InlineData("scope", "", "invalid_scope")]
+    public async Task Refresh_RefusedForABadParameter_LeavesTheRefreshTokenUsableForACorrectRetry(string parameter, string value, string expectedError)
+    {
+        var (clientId, secret, tokens) = await GrantAsync();
+        var refreshToken = tokens["refresh_token"]!.GetValue<string>();
+
+        var (badStatus, bad) = await AuthTestKit.TokenAsync(Base, new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token",
+            ["refresh_token"] = refreshToken,
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
+            [parameter] = value,
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+        Assert.Equal(expectedError, bad["error"]!.GetValue<string>());
+
+        var (retryStatus, retry) = await RefreshAsync(clientId, secret, refreshToken);
+        Assert.Equal(HttpStatusCode.OK, retryStatus);
+        Assert.Equal(HttpStatusCode.OK, await McpStatusAsync(retry["access_token"]!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.OK, await McpStatusAsync(tokens["access_token"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Revoke_OfARefreshToken_AlsoRefusesTheGrantsAccessTokens()
+    {
+        var (clientId, secret, tokens) = await GrantAsync();
+        var access = tokens["access_token"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.OK, await McpStatusAsync(access));
+
+        using var http = new HttpClient();
+        using var revoke = await http.PostAsync(new Uri(Base, "/revoke"), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["token"] = tokens["refresh_token"]!.GetValue<string>(),
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
+        }));
+        Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        await AssertRefusedAtMcpAsync(access);
+    }
+
+    [Fact]
+    public async Task Authorize_WithPromptConsent_ShowsTheConsentPageAgain_EvenForAnApprovedClient()
+    {
+        var (clientId, _) = await AuthTestKit.RegisterAsync(Base);
+        var (_, challenge) = AuthTestKit.Pkce();
+        using var browser = new BrowserDriver();
+        await browser.RunAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge), AuthTestKit.Redirect);
+        Assert.Single(browser.ConsentPages);
+
+        // Approved and signed in: without prompt the code comes at once, with prompt=consent the page is shown again.
+        await browser.RunAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge), AuthTestKit.Redirect);
+        Assert.Single(browser.ConsentPages);
+        var prompted = new Uri(AuthTestKit.AuthorizeUrl(Base, clientId, challenge) + "&prompt=consent");
+        var location = await FirstRedirectAsync(prompted, browser);
+        Assert.StartsWith("/oauth/consent?request=", location.ToString(), StringComparison.Ordinal);
+        var final = await browser.RunAsync(prompted, AuthTestKit.Redirect);
+        Assert.Equal(2, browser.ConsentPages.Count);
+        Assert.NotNull(AuthTestKit.Query(final, "code"));
+    }
+
+    [Theory]
+    [InlineData('\u202E')]
+    [InlineData('\u202A')]
+    [InlineData('\u2066')]
+    [InlineData('\u2069')]
+    [InlineData('\u200B')]
+    public async Task ConsentPage_ShowsBidiControlsInTheClientNameAsVisibleEscapes(char control)
+    {
+        // "Evil<RLO>moc.elgoog" would read as "Evilgoogle.com".
+        var (clientId, _) = await AuthTestKit.RegisterAsync(Base, name: "Evil" + control + "moc.elgoog");
+        var (_, challenge) = AuthTestKit.Pkce();
+        using var browser = new BrowserDriver();
+        var consent = await FirstRedirectAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge), browser);
+        using var page = await browser.GetAsync(new Uri(Base, consent));
+        var html = WebUtility.HtmlDecode(await page.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.DoesNotContain(control.ToString(), html, StringComparison.Ordinal);
+        Assert.Contains($"Evil[U+{(int)control:X4}]moc.elgoog", html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -265,16 +385,31 @@ public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
         return response.Headers.Location!;
     }
 
-    private Task<(HttpStatusCode, JsonNode)> RedeemAsync(string clientId, string? secret, string code, string verifier) =>
-        AuthTestKit.TokenAsync(Base, new Dictionary<string, string>
-        {
-            ["grant_type"] = "authorization_code",
-            ["code"] = code,
-            ["redirect_uri"] = AuthTestKit.Redirect,
-            ["code_verifier"] = verifier,
-            ["client_id"] = clientId,
-            ["client_secret"] = secret!,
-        });
+    private static async Task<Uri> FirstRedirectAsync(Uri url, BrowserDriver browser)
+    {
+        using var response = await browser.GetAsync(url);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return response.Headers.Location!;
+    }
+
+    private Task<HttpStatusCode> McpStatusAsync(string accessToken) => AuthTestKit.McpStatusAsync(Base, accessToken);
+
+    /// <summary>A registered client and the tokens of one completed authorization.</summary>
+    private async Task<(string ClientId, string? Secret, JsonNode Tokens)> GrantAsync()
+    {
+        var (clientId, secret) = await AuthTestKit.RegisterAsync(Base);
+        var (verifier, challenge) = AuthTestKit.Pkce();
+        var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge));
+        var (status, tokens) = await RedeemAsync(clientId, secret, code, verifier);
+        Assert.Equal(HttpStatusCode.OK, status);
+        return (clientId, secret, tokens);
+    }
+
+    // One instance: its own revocation is refused at once (the cache window only delays other instances, see TwoInstanceTests).
+    private Task AssertRefusedAtMcpAsync(string accessToken) => AuthTestKit.AssertRefusedAtMcpAsync(Base, accessToken);
+
+    private Task<(HttpStatusCode Status, JsonNode Body)> RedeemAsync(string clientId, string? secret, string code, string verifier) =>
+        AuthTestKit.RedeemCodeAsync(Base, clientId, secret, code, verifier);
 
     private Task<(HttpStatusCode, JsonNode)> RefreshAsync(string clientId, string? secret, string refreshToken) =>
         AuthTestKit.TokenAsync(Base, new Dictionary<string, string>

@@ -112,7 +112,35 @@ public static class AuthTestKit
         var (clientId, secret) = await RegisterAsync(gateway);
         var (verifier, challenge) = Pkce();
         var code = await AuthorizeCodeAsync(AuthorizeUrl(gateway, clientId, challenge), login);
-        var (status, body) = await TokenAsync(gateway, new Dictionary<string, string>
+        var (status, body) = await RedeemCodeAsync(gateway, clientId, secret, code, verifier);
+        Assert.Equal(HttpStatusCode.OK, status);
+        return body["access_token"]!.GetValue<string>();
+    }
+
+    /// <summary>One query parameter of a URL.</summary>
+    public static string? Query(Uri uri, string name) =>
+        Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(uri.Query).TryGetValue(name, out var v) ? v.ToString() : null;
+
+    /// <summary>The HTTP status /mcp answers an initialize request carrying <paramref name="accessToken"/>.</summary>
+    public static async Task<HttpStatusCode> McpStatusAsync(Uri gateway, string accessToken)
+    {
+        using var http = new HttpClient();
+        using var response = await http.SendAsync(InitializeRequest(gateway, accessToken));
+        return response.StatusCode;
+    }
+
+    /// <summary>Asserts that /mcp refuses <paramref name="accessToken"/>: 401 with <c>error="invalid_token"</c>.</summary>
+    public static async Task AssertRefusedAtMcpAsync(Uri gateway, string accessToken)
+    {
+        using var http = new HttpClient();
+        using var response = await http.SendAsync(InitializeRequest(gateway, accessToken));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("error=\"invalid_token\"", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>POST /token redeeming a code (client_secret_post) for <see cref="Redirect"/>.</summary>
+    public static Task<(HttpStatusCode Status, JsonNode Body)> RedeemCodeAsync(Uri gateway, string clientId, string? secret, string code, string verifier) =>
+        TokenAsync(gateway, new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code",
             ["code"] = code,
@@ -121,13 +149,6 @@ public static class AuthTestKit
             ["client_id"] = clientId,
             ["client_secret"] = secret!,
         });
-        Assert.Equal(HttpStatusCode.OK, status);
-        return body["access_token"]!.GetValue<string>();
-    }
-
-    /// <summary>One query parameter of a URL.</summary>
-    public static string? Query(Uri uri, string name) =>
-        Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(uri.Query).TryGetValue(name, out var v) ? v.ToString() : null;
 
     /// <summary>An MCP initialize request to /mcp with a bearer token.</summary>
     public static HttpRequestMessage InitializeRequest(Uri gateway, string? token, string? sessionId = null) =>

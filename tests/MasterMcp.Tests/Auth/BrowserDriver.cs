@@ -26,7 +26,7 @@ public sealed partial class BrowserDriver : IDisposable
     public string Decision { get; init; } = "approve";
 
     /// <summary>Rewrites each URL before it is requested (e.g. to send the next hop to another gateway instance).</summary>
-    public Func<Uri, Uri>? Rewrite { get; init; }
+    public Func<Uri, Uri>? Rewrite { get; set; }
 
     /// <summary>Every URL requested, in order.</summary>
     public List<Uri> Visited { get; } = [];
@@ -43,11 +43,16 @@ public sealed partial class BrowserDriver : IDisposable
         var url = start;
         HttpContent? content = null;
         var method = HttpMethod.Get;
+        string? origin = null;
         for (var hop = 0; hop < 30; hop++)
         {
             var target = Rewrite?.Invoke(url) ?? url;
             Visited.Add(target);
             using var request = new HttpRequestMessage(method, target) { Content = content };
+            if (origin is not null)
+            {
+                request.Headers.Add("Origin", origin);
+            }
             using var response = await _http.SendAsync(request);
             if ((int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is { } location)
             {
@@ -56,7 +61,7 @@ public sealed partial class BrowserDriver : IDisposable
                 {
                     return next;
                 }
-                (url, method, content) = (next, HttpMethod.Get, null);
+                (url, method, content, origin) = (next, HttpMethod.Get, null, null);
                 continue;
             }
             var body = await response.Content.ReadAsStringAsync();
@@ -89,6 +94,8 @@ public sealed partial class BrowserDriver : IDisposable
                 ConsentPages.Add(body);
                 fields["decision"] = Decision;
             }
+            // As a browser does: a form POST carries the page's origin, or "null" when the page's Referrer-Policy is no-referrer.
+            origin = response.Headers.TryGetValues("Referrer-Policy", out var policy) && policy.Contains("no-referrer") ? "null" : target.GetLeftPart(UriPartial.Authority);
             (url, method, content) = (new Uri(target, WebUtility.HtmlDecode(form.Groups[1].Value)), HttpMethod.Post, new FormUrlEncodedContent(fields));
         }
         throw new InvalidOperationException("too many hops: " + string.Join(" -> ", Visited));
@@ -97,8 +104,17 @@ public sealed partial class BrowserDriver : IDisposable
     /// <summary>GET a URL with this browser's cookies (no redirects followed).</summary>
     public Task<HttpResponseMessage> GetAsync(Uri url) => _http.GetAsync(url);
 
-    /// <summary>POST a form with this browser's cookies.</summary>
-    public Task<HttpResponseMessage> PostFormAsync(Uri url, IDictionary<string, string> fields) => _http.PostAsync(url, new FormUrlEncodedContent(fields));
+    /// <summary>
+    /// POST a form with this browser's cookies, as a page of the target's own origin would (with that Origin);
+    /// <paramref name="headers"/> may change the request's headers (another Origin, none, a Referer).
+    /// </summary>
+    public async Task<HttpResponseMessage> PostFormAsync(Uri url, IDictionary<string, string> fields, Action<System.Net.Http.Headers.HttpRequestHeaders>? headers = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(fields) };
+        request.Headers.Add("Origin", url.GetLeftPart(UriPartial.Authority));
+        headers?.Invoke(request.Headers);
+        return await _http.SendAsync(request);
+    }
 
     public void Dispose() => _http.Dispose();
 

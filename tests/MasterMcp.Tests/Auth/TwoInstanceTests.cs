@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using MasterMcp.Tests.Fixtures;
 
 namespace MasterMcp.Tests.Auth;
@@ -10,15 +11,9 @@ public sealed class TwoInstanceTests(AzuriteFixture azurite)
     [Fact]
     public async Task FlowStartedOnOneInstance_CompletesOnTheOther_AndEachAcceptsTheOthersTokens()
     {
-        await using var idp = await OidcProviderProcess.StartAsync();
-        await using var backend = await TestServerProcess.StartAsync("SampleServer", "--name", "alpha");
-        var key = AuthTestKit.NewSigningKeyReference();
-        var portA = AuthTestKit.FreePort();
-        var portB = AuthTestKit.FreePort();
-        var publicUrl = $"http://127.0.0.1:{portA}";
-        // Both instances present the same public URL (as behind a load balancer), share storage and the signing key.
-        await using var a = await GatewayInstance.StartAsync(AuthTestKit.GatewayConfig(portA, idp.Issuer, backend.McpUrl, key, publicUrl), azurite.ConnectionString, port: portA);
-        await using var b = await GatewayInstance.StartAsync(AuthTestKit.GatewayConfig(portB, idp.Issuer, backend.McpUrl, key, publicUrl), azurite.ConnectionString, port: portB);
+        await using var pair = await Pair.StartAsync(azurite);
+        var (a, b, publicUrl) = (pair.A, pair.B, pair.PublicUrl);
+        var (portA, portB) = (a.BaseUrl.Port, b.BaseUrl.Port);
 
         // Registration on A; /authorize on A; consent page, IdP callback and code issuance on B ("the balancer" rewrites gateway hops).
         var (clientId, secret) = await AuthTestKit.RegisterAsync(a.BaseUrl);
@@ -63,5 +58,88 @@ public sealed class TwoInstanceTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.OK, refreshStatus);
         using var onB = await http.SendAsync(AuthTestKit.InitializeRequest(b.BaseUrl, refreshed["access_token"]!.GetValue<string>()));
         Assert.Equal(HttpStatusCode.OK, onB.StatusCode);
+    }
+
+    [Fact]
+    public async Task GrantRevokedOnOneInstance_ItsAccessTokenIsRefusedOnTheOther_WithinTheCacheWindow()
+    {
+        await using var pair = await Pair.StartAsync(azurite, config => config["auth"]!["revocation_check_seconds"] = 2);
+        var (a, b, publicUrl) = (pair.A, pair.B, pair.PublicUrl);
+
+        var (clientId, secret) = await AuthTestKit.RegisterAsync(a.BaseUrl);
+        var (verifier, challenge) = AuthTestKit.Pkce();
+        var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(a.BaseUrl, clientId, challenge, resource: publicUrl + "/mcp"));
+        var (status, tokens) = await AuthTestKit.RedeemCodeAsync(a.BaseUrl, clientId, secret, code, verifier);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var access = tokens["access_token"]!.GetValue<string>();
+        // B has looked at the grant: it is cached there as "not revoked".
+        Assert.Equal(HttpStatusCode.OK, await AuthTestKit.McpStatusAsync(b.BaseUrl, access));
+
+        // Refresh-token reuse on A revokes the grant.
+        var refresh = new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token",
+            ["refresh_token"] = tokens["refresh_token"]!.GetValue<string>(),
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
+        };
+        Assert.Equal(HttpStatusCode.OK, (await AuthTestKit.TokenAsync(a.BaseUrl, refresh)).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await AuthTestKit.TokenAsync(a.BaseUrl, refresh)).Status);
+        await AuthTestKit.AssertRefusedAtMcpAsync(a.BaseUrl, access);
+
+        // B refuses it once its cached answer is older than the window (2 s; the poll gives up after 10 s, the token lives 600 s).
+        await Fidelity.RelayScenarios.Eventually(async () => await AuthTestKit.McpStatusAsync(b.BaseUrl, access) == HttpStatusCode.Unauthorized);
+        await AuthTestKit.AssertRefusedAtMcpAsync(b.BaseUrl, access);
+    }
+
+    /// <summary>An identity provider, a backend and two instances presenting one public URL (A's) with shared storage and signing key.</summary>
+    private sealed class Pair : IAsyncDisposable
+    {
+        private readonly List<IAsyncDisposable> _owned = [];
+
+        public GatewayInstance A { get; private set; } = null!;
+
+        public GatewayInstance B { get; private set; } = null!;
+
+        public string PublicUrl { get; private set; } = "";
+
+        public static async Task<Pair> StartAsync(AzuriteFixture azurite, Action<JsonObject>? configure = null)
+        {
+            var pair = new Pair();
+            try
+            {
+                var idp = await OidcProviderProcess.StartAsync();
+                pair._owned.Add(idp);
+                var backend = await TestServerProcess.StartAsync("SampleServer", "--name", "alpha");
+                pair._owned.Add(backend);
+                var key = AuthTestKit.NewSigningKeyReference();
+                var ports = new[] { AuthTestKit.FreePort(), AuthTestKit.FreePort() };
+                pair.PublicUrl = $"http://127.0.0.1:{ports[0]}";
+                var instances = new List<GatewayInstance>();
+                foreach (var port in ports)
+                {
+                    var config = AuthTestKit.GatewayConfig(port, idp.Issuer, backend.McpUrl, key, pair.PublicUrl);
+                    configure?.Invoke(config);
+                    var instance = await GatewayInstance.StartAsync(config, azurite.ConnectionString, port: port);
+                    pair._owned.Insert(0, instance);
+                    instances.Add(instance);
+                }
+                (pair.A, pair.B) = (instances[0], instances[1]);
+                return pair;
+            }
+            catch
+            {
+                await pair.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var owned in _owned)
+            {
+                await owned.DisposeAsync();
+            }
+        }
     }
 }

@@ -41,8 +41,15 @@ public sealed class CredentialsBed : IAsyncDisposable
 
     public InProcessGateway A => Gateways[0];
 
-    /// <summary>Starts the bed with <paramref name="instances"/> gateways (the first one's URL is the public URL).</summary>
-    public static async Task<CredentialsBed> StartAsync(AzuriteFixture azurite, int instances = 1, Func<CredentialsBed, JsonObject>? server = null, Func<string, string[]>? backendIdpArgs = null)
+    /// <summary>The TOKEN_ENC_KEY of each instance: all <see cref="TokenKey"/>, unless started with distinct keys.</summary>
+    public List<string> TokenKeys { get; } = [];
+
+    /// <summary>
+    /// Starts the bed with <paramref name="instances"/> gateways (the first one's URL is the public URL);
+    /// <paramref name="distinctTokenKeys"/> gives every instance after the first its own TOKEN_ENC_KEY (a misconfiguration).
+    /// </summary>
+    public static async Task<CredentialsBed> StartAsync(AzuriteFixture azurite, int instances = 1, Func<CredentialsBed, JsonObject>? server = null, Func<string, string[]>? backendIdpArgs = null,
+        bool distinctTokenKeys = false)
     {
         var ports = Enumerable.Range(0, instances).Select(_ => AuthTestKit.FreePort()).ToList();
         var publicUrl = $"http://127.0.0.1:{ports[0]}";
@@ -86,12 +93,13 @@ public sealed class CredentialsBed : IAsyncDisposable
         await File.WriteAllTextAsync(file, config.ToJsonString());
         foreach (var port in ports)
         {
+            bed.TokenKeys.Add(distinctTokenKeys && bed.TokenKeys.Count > 0 ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) : bed.TokenKey);
             var gateway = await InProcessGateway.StartAsync(
                 ["--config", file],
                 new Dictionary<string, string>
                 {
                     ["AzureWebJobsStorage"] = azurite.ConnectionString,
-                    ["TOKEN_ENC_KEY"] = bed.TokenKey,
+                    ["TOKEN_ENC_KEY"] = bed.TokenKeys[^1],
                     ["BACKEND_SECRET"] = BackendSecret,
                     ["UPSTREAM_SECRET"] = UpstreamSecret,
                 },

@@ -111,6 +111,69 @@ public sealed partial class DelegatedFlowTests(AzuriteFixture azurite)
             CredentialsBed.BackendSecret, CredentialsBed.UpstreamSecret, bed.TokenKey], "logs");
     }
 
+    [Fact]
+    public async Task ConnectRequired_IsLoggedAsOneInformationLine_NotAsAFailureWithAStackTrace()
+    {
+        await using var bed = await CredentialsBed.StartAsync(azurite);
+        var (carolToken, _) = await bed.SignInAsync("carol");
+        await using var withUrlElicitation = await CredentialsBed.ConnectAsync(bed.A, carolToken);
+        await using var older = await CredentialsBed.ConnectAsync(bed.A, carolToken, urlElicitation: false);
+        foreach (var (client, call) in new (McpClient, Func<McpClient, string, Task<string>>)[] { (withUrlElicitation, ElicitedLinkAsync), (older, ToolErrorLinkAsync) })
+        {
+            var before = bed.Logs.Entries.Count;
+            await call(client, "prot__connect");
+            // The call's handler has finished (and logged) once a later request on the same session has been answered.
+            await client.PingAsync();
+            var entries = bed.Logs.Entries.Skip(before).ToList();
+            var consent = Assert.Single(entries, e => e.Contains("needs the user to connect", StringComparison.Ordinal));
+            Assert.StartsWith("Information ", consent, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', consent);
+            Assert.DoesNotContain(entries, e => e.StartsWith("Warning ", StringComparison.Ordinal) || e.StartsWith("Error ", StringComparison.Ordinal) || e.StartsWith("Critical ", StringComparison.Ordinal));
+            Assert.DoesNotContain(entries, e => e.Contains("UrlElicitationRequiredException", StringComparison.Ordinal) || e.Contains("ConnectLinkException", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task Connections_PostFromAnotherSite_IsRefusedEvenWithTheCsrfToken()
+    {
+        await using var bed = await CredentialsBed.StartAsync(azurite);
+        var (_, browser) = await bed.SignInAsync("dave");
+        var url = new Uri(bed.A.BaseAddress, "/connections");
+        using var page = await browser.GetAsync(url);
+        // The page's own forms must carry its Origin: a no-referrer page would make browsers send "Origin: null".
+        Assert.Equal("same-origin", page.Headers.GetValues("Referrer-Policy").Single());
+        var form = new Dictionary<string, string> { ["csrf"] = CsrfRegex().Match(await page.Content.ReadAsStringAsync()).Groups[1].Value, ["backend"] = "prot", ["action"] = "connect" };
+        var otherPort = new UriBuilder(url) { Port = AuthTestKit.FreePort() }.Uri;
+        foreach (var (what, headers) in new (string, Action<System.Net.Http.Headers.HttpRequestHeaders>)[]
+        {
+            ("another site's Origin", h => Replace(h, "https://evil.example")),
+            ("Origin null (sandboxed frame)", h => Replace(h, "null")),
+            ("another port of the same host", h => Replace(h, otherPort.GetLeftPart(UriPartial.Authority))),
+            ("no Origin, another site's Referer", h => Replace(h, null, new Uri("https://evil.example/page"))),
+            ("neither Origin nor Referer", h => Replace(h, null)),
+        })
+        {
+            using var post = await browser.PostFormAsync(url, form, headers);
+            Assert.True(post.StatusCode == HttpStatusCode.Forbidden, $"{what}: {(int)post.StatusCode}");
+        }
+        using (var byReferer = await browser.PostFormAsync(url, form, h => Replace(h, null, url)))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, byReferer.StatusCode);
+        }
+        using var own = await browser.PostFormAsync(url, form);
+        Assert.Equal(HttpStatusCode.Redirect, own.StatusCode);
+
+        static void Replace(System.Net.Http.Headers.HttpRequestHeaders headers, string? origin, Uri? referer = null)
+        {
+            headers.Remove("Origin");
+            if (origin is not null)
+            {
+                headers.Add("Origin", origin);
+            }
+            headers.Referrer = referer;
+        }
+    }
+
     internal static async Task<List<string>> Names(McpClient client) => [.. (await client.ListToolsAsync()).Select(t => t.Name)];
 
     internal static async Task<string> TextAsync(McpClient client, string tool)

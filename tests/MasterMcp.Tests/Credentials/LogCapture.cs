@@ -11,6 +11,9 @@ public sealed class LogCapture : ILoggerProvider
 
     public string Text => string.Join("\n", _lines);
 
+    /// <summary>The entries so far, in order (an entry with an exception spans several text lines).</summary>
+    public IReadOnlyList<string> Entries => [.. _lines];
+
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
 
     public void Dispose()
