@@ -70,7 +70,7 @@ public sealed partial class McpEndpoint : IEndpointHandler
         {
             throw new GatewayHttpException(StatusCodes.Status503ServiceUnavailable, "draining",
                 "This instance is shutting down and takes no new sessions; send the request again (another instance will take it).")
-                { Headers = new Dictionary<string, string> { ["Retry-After"] = "1" } };
+            { Headers = new Dictionary<string, string> { ["Retry-After"] = "1" } };
         }
         if (sessionId.Length > 0 && _drain.SessionsEnded)
         {

@@ -269,7 +269,7 @@ public sealed partial class SessionTunnel : IHostedService
         {
             throw new GatewayHttpException(StatusCodes.Status503ServiceUnavailable, "session_owner_unavailable",
                 $"The instance that holds this MCP session ({owner}) did not answer within {timeout.TotalSeconds:0.#} s (scaleout.forward_timeout_seconds); try again.")
-                { Headers = new Dictionary<string, string> { ["Retry-After"] = "1" } };
+            { Headers = new Dictionary<string, string> { ["Retry-After"] = "1" } };
         }
     }
 

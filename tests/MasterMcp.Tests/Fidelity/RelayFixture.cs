@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using MasterMcp.Backends;
-using Microsoft.Extensions.DependencyInjection;
-using ModelContextProtocol.Client;
 using MasterMcp.Tests.Fixtures;
 using MasterMcp.Tests.Gateway;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol.Client;
 
 namespace MasterMcp.Tests.Fidelity;
 
