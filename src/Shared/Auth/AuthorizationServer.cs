@@ -9,7 +9,7 @@ namespace MasterMcp.Auth;
 /// The built-in authorization server's decisions: codes, consents, access tokens (JWTs signed with the shared key),
 /// refresh tokens (opaque, stored hashed, rotated; reuse revokes the whole family).
 /// </summary>
-public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore store, SigningKeys keys, TimeProvider time)
+public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore store, SigningKeys keys, ClientRegistry clients, TimeProvider time)
 {
     /// <summary>Tokens returned by the token endpoint.</summary>
     public sealed record IssuedTokens(string AccessToken, int ExpiresIn, string RefreshToken, IReadOnlyList<string> Scopes);
@@ -104,6 +104,7 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
         var user = new GatewayUser(record.UserIssuer, record.UserSubject, record.Scopes, client.ClientId) { Name = record.UserName };
         await store.AddAsync(AuthStore.Families, familyId, new TokenFamily(client.ClientId, user.Key, time.GetUtcNow()), AuthJsonContext.Default.TokenFamily,
             time.GetUtcNow() + TimeSpan.FromDays(settings.Current.Auth.RefreshTokenLifetimeDays), cancellationToken);
+        await clients.MarkUsedAsync(client, cancellationToken);
         return await IssueAsync(user, record.Resource, familyId, cancellationToken);
     }
 

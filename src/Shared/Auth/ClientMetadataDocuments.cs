@@ -103,7 +103,7 @@ public sealed class ClientMetadataDocuments(IHttpClientFactory httpClients, Auth
             throw new ClientMetadataDocumentException(refused?.Message ?? "the client metadata document could not be fetched: " + ex.Message, ex);
         }
 
-        var client = Parse(url, document);
+        var client = Parse(url, document, current.Auth.Registration.DeniedRedirectSchemes);
         var ttl = TimeSpan.FromSeconds(options.CacheSeconds);
         if (maxAge is { } age && age < ttl)
         {
@@ -116,7 +116,7 @@ public sealed class ClientMetadataDocuments(IHttpClientFactory httpClients, Auth
         return client;
     }
 
-    private static OAuthClient Parse(string url, JsonObject document)
+    private static OAuthClient Parse(string url, JsonObject document, IReadOnlyList<string> deniedSchemes)
     {
         string? Str(string name) => document[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
         if (Str("client_id") != url)
@@ -136,7 +136,7 @@ public sealed class ClientMetadataDocuments(IHttpClientFactory httpClients, Auth
         foreach (var node in redirects)
         {
             var value = node is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
-            if (RedirectUris.Problem(value) is { } problem)
+            if (RedirectUris.Problem(value, deniedSchemes) is { } problem)
             {
                 throw new ClientMetadataDocumentException($"redirect URI '{value}' {problem}");
             }
