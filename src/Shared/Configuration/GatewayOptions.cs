@@ -75,6 +75,9 @@ public sealed record SessionOptions
 
     public int MaxStdioProcesses { get; set; } = 64;
 
+    /// <summary>per_client stdio processes one user's sessions may hold together (sessions without a user count as one user).</summary>
+    public int MaxStdioProcessesPerUser { get; set; } = 8;
+
     /// <summary>The idle timeout in force (seconds when set, else minutes).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public TimeSpan IdleTimeout => IdleTimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromMinutes(IdleTimeoutMinutes);

@@ -59,14 +59,7 @@ public sealed class RegistrationPolicyTests(AzuriteFixture azurite) : IAsyncLife
         var clientId = body["client_id"]!.GetValue<string>();
         var (verifier, challenge) = AuthTestKit.Pkce();
         var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge, redirectUri: redirect), "frank", redirect);
-        var (tokenStatus, tokens) = await AuthTestKit.TokenAsync(Base, new Dictionary<string, string>
-        {
-            ["grant_type"] = "authorization_code",
-            ["code"] = code,
-            ["redirect_uri"] = redirect,
-            ["code_verifier"] = verifier,
-            ["client_id"] = clientId,
-        });
+        var (tokenStatus, tokens) = await AuthTestKit.RedeemAsync(Base, clientId, null, code, verifier, redirect);
         Assert.True(tokenStatus == HttpStatusCode.OK, $"{client}: {tokens}");
         Assert.NotNull(tokens["access_token"]);
     }
@@ -152,15 +145,7 @@ public sealed class RegistrationPolicyTests(AzuriteFixture azurite) : IAsyncLife
         var (used, secret) = await AuthTestKit.RegisterAsync(gateway.BaseUrl);
         var (verifier, challenge) = AuthTestKit.Pkce();
         var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(gateway.BaseUrl, used, challenge), "gina");
-        var (status, _) = await AuthTestKit.TokenAsync(gateway.BaseUrl, new Dictionary<string, string>
-        {
-            ["grant_type"] = "authorization_code",
-            ["code"] = code,
-            ["redirect_uri"] = AuthTestKit.Redirect,
-            ["code_verifier"] = verifier,
-            ["client_id"] = used,
-            ["client_secret"] = secret!,
-        });
+        var (status, _) = await AuthTestKit.RedeemAsync(gateway.BaseUrl, used, secret, code, verifier);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(HttpStatusCode.Found, await AuthorizeStatusAsync(gateway.BaseUrl, unused));
 

@@ -42,7 +42,8 @@ public sealed class CredentialsBed : IAsyncDisposable
     public InProcessGateway A => Gateways[0];
 
     /// <summary>Starts the bed with <paramref name="instances"/> gateways (the first one's URL is the public URL).</summary>
-    public static async Task<CredentialsBed> StartAsync(AzuriteFixture azurite, int instances = 1, Func<CredentialsBed, JsonObject>? server = null, Func<string, string[]>? backendIdpArgs = null)
+    public static async Task<CredentialsBed> StartAsync(AzuriteFixture azurite, int instances = 1, Func<CredentialsBed, JsonObject>? server = null, Func<string, string[]>? backendIdpArgs = null,
+        Action<JsonObject>? configure = null)
     {
         var ports = Enumerable.Range(0, instances).Select(_ => AuthTestKit.FreePort()).ToList();
         var publicUrl = $"http://127.0.0.1:{ports[0]}";
@@ -82,6 +83,7 @@ public sealed class CredentialsBed : IAsyncDisposable
                 new JsonObject { ["id"] = "open", ["url"] = open.McpUrl.ToString() },
                 server?.Invoke(bed) ?? bed.DelegatedServer()),
         };
+        configure?.Invoke(config);
         var file = Path.Combine(Directory.CreateTempSubdirectory("creds-").FullName, "config.json");
         await File.WriteAllTextAsync(file, config.ToJsonString());
         foreach (var port in ports)
