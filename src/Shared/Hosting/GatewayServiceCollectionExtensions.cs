@@ -44,6 +44,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddScaleout(startup);
         services.AddMcpGateway(options);
         services.AddSingleton<GatewayPipeline>();
+        services.AddSingleton<RequestRateLimiter>();
         services.AddSingleton<IReadinessCheck, StorageReadinessCheck>();
         foreach (var route in GatewayRoutes.All)
         {
