@@ -268,8 +268,13 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     }
 
     // One user may not hold more than sessions.max_stdio_processes_per_user processes: refused, nobody else's is touched.
+    // Without auth (Development only) there are no users to tell apart: only the global cap applies.
     private void EnsureUserUnderProcessCap(DownstreamSession session)
     {
+        if (session.User is null)
+        {
+            return;
+        }
         var cap = _config.CurrentValue.Sessions.MaxStdioProcessesPerUser;
         var held = _sessions.All.Where(s => SameUser(s, session)).Sum(s => s.Backends.Values.Count(c => c.Definition.Kind == BackendKind.Stdio));
         if (held >= cap)

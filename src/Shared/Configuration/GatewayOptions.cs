@@ -86,7 +86,7 @@ public sealed record SessionOptions
 
     public int MaxStdioProcesses { get; set; } = 64;
 
-    /// <summary>per_client stdio processes one user's sessions may hold together (sessions without a user count as one user).</summary>
+    /// <summary>per_client stdio processes one user's sessions may hold together (not applied without auth, where there are no users).</summary>
     public int MaxStdioProcessesPerUser { get; set; } = 8;
 
     /// <summary>The idle timeout in force (seconds when set, else minutes).</summary>
