@@ -86,6 +86,9 @@ public sealed class SsrfGuardTests(AzuriteFixture azurite)
     [InlineData("[::7f00:1]")]
     [InlineData("[2002:7f00:1::1]")]
     [InlineData("[64:ff9b::7f00:1]")]
+    [InlineData("2130706433")] // 127.0.0.1 as one decimal number
+    [InlineData("0x7f000001")]
+    [InlineData("127.1")]
     public async Task ClientMetadataDocument_OnANonPublicAddress_IsRefused_AndTheListenerSeesNoConnection(string host)
     {
         await using var bed = await GatewayModeBed.StartAsync(azurite.ConnectionString);
