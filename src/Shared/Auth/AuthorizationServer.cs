@@ -9,7 +9,7 @@ namespace MasterMcp.Auth;
 /// The built-in authorization server's decisions: codes, consents, access tokens (JWTs signed with the shared key),
 /// refresh tokens (opaque, stored hashed, rotated; reuse revokes the whole family, its access tokens included).
 /// </summary>
-public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore store, SigningKeys keys, GrantRevocations revocations, TimeProvider time)
+public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore store, SigningKeys keys, GrantRevocations revocations, ClientRegistry clients, TimeProvider time)
 {
     /// <summary>Tokens returned by the token endpoint.</summary>
     public sealed record IssuedTokens(string AccessToken, int ExpiresIn, string RefreshToken, IReadOnlyList<string> Scopes);
@@ -112,6 +112,7 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
             // A reuse of the code got here first and left a revoked tombstone.
             throw new TokenError("invalid_grant", "the authorization code was already used");
         }
+        await clients.MarkUsedAsync(client, cancellationToken);
         return await IssueAsync(user, record.Resource, familyId, cancellationToken);
     }
 

@@ -52,7 +52,7 @@ public sealed class AuthorizeEndpoint(AuthSettingsProvider settings, ClientRegis
         {
             redirectUri = client.RedirectUris[0];
         }
-        if (!client.RedirectUris.Contains(redirectUri, StringComparer.Ordinal))
+        if (!client.RedirectUris.Any(registered => RedirectUris.Matches(registered, redirectUri)))
         {
             await HtmlPage.ErrorAsync(context, 400, "Invalid redirect", "The redirect_uri of this request is not registered for the application, so the gateway will not send you there.");
             return;

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MasterMcp.Configuration;
 using MasterMcp.Hosting;
+using MasterMcp.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
 
@@ -12,8 +12,8 @@ namespace MasterMcp.Auth;
 
 /// <summary>
 /// Fetches Client ID Metadata Documents: HTTPS only, no redirects, no proxy, size and time limits, cached. The address is
-/// checked after DNS resolution, in the connect callback, so the checked address is the one connected to (no rebinding):
-/// private, loopback and link-local addresses are refused unless the exact origin is in the Development allow-list.
+/// checked after DNS resolution by <see cref="OutboundAddressGuard"/>, so the checked address is the one connected to (no
+/// rebinding): special-purpose addresses are refused unless the exact origin is in the Development allow-list.
 /// </summary>
 public sealed class ClientMetadataDocuments(IHttpClientFactory httpClients, AuthSettingsProvider settings, TimeProvider time)
 {
@@ -30,14 +30,7 @@ public sealed class ClientMetadataDocuments(IHttpClientFactory httpClients, Auth
     public static void Register(IServiceCollection services)
     {
         services.AddHttpClient(HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
-            {
-                AllowAutoRedirect = false,
-                UseProxy = false,
-                UseCookies = false,
-                ConnectTimeout = TimeSpan.FromSeconds(5),
-                ConnectCallback = (context, ct) => ConnectGuardedAsync(context, sp.GetRequiredService<AuthSettingsProvider>(), ct),
-            });
+            .ConfigurePrimaryHttpMessageHandler(sp => OutboundAddressGuard.CreateHandler(context => IsDevelopmentAllowed(context, sp.GetRequiredService<AuthSettingsProvider>())));
     }
 
     /// <summary>The client described by the document at <paramref name="url"/>.</summary>
@@ -99,11 +92,11 @@ public sealed class ClientMetadataDocuments(IHttpClientFactory httpClients, Auth
         }
         catch (HttpRequestException ex)
         {
-            var refused = FindRefusal(ex);
-            throw new ClientMetadataDocumentException(refused?.Message ?? "the client metadata document could not be fetched: " + ex.Message, ex);
+            var refused = OutboundAddressGuard.FindRefusal(ex);
+            throw new ClientMetadataDocumentException(refused is null ? "the client metadata document could not be fetched: " + ex.Message : refused.Message + " (SSRF guard)", ex);
         }
 
-        var client = Parse(url, document);
+        var client = Parse(url, document, current.Auth.Registration.DeniedRedirectSchemes);
         var ttl = TimeSpan.FromSeconds(options.CacheSeconds);
         if (maxAge is { } age && age < ttl)
         {
@@ -116,7 +109,7 @@ public sealed class ClientMetadataDocuments(IHttpClientFactory httpClients, Auth
         return client;
     }
 
-    private static OAuthClient Parse(string url, JsonObject document)
+    private static OAuthClient Parse(string url, JsonObject document, IReadOnlyList<string> deniedSchemes)
     {
         string? Str(string name) => document[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
         if (Str("client_id") != url)
@@ -136,7 +129,7 @@ public sealed class ClientMetadataDocuments(IHttpClientFactory httpClients, Auth
         foreach (var node in redirects)
         {
             var value = node is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
-            if (RedirectUris.Problem(value) is { } problem)
+            if (RedirectUris.Problem(value, deniedSchemes) is { } problem)
             {
                 throw new ClientMetadataDocumentException($"redirect URI '{value}' {problem}");
             }
@@ -146,44 +139,13 @@ public sealed class ClientMetadataDocuments(IHttpClientFactory httpClients, Auth
         return new OAuthClient(url, Str("client_name"), uris, OAuthClientKind.MetadataDocument, scopes);
     }
 
-    private static ClientMetadataDocumentException? FindRefusal(Exception? ex)
-    {
-        for (; ex is not null; ex = ex.InnerException)
-        {
-            if (ex is ClientMetadataDocumentException refusal)
-            {
-                return refusal;
-            }
-        }
-        return null;
-    }
-
-    private static async ValueTask<Stream> ConnectGuardedAsync(SocketsHttpConnectionContext context, AuthSettingsProvider settings, CancellationToken cancellationToken)
+    // Development only: the exact origins in client_metadata_documents.development_allowed_origins may be private or loopback.
+    private static bool IsDevelopmentAllowed(SocketsHttpConnectionContext context, AuthSettingsProvider settings)
     {
         var current = settings.Current;
-        var requestUri = context.InitialRequestMessage.RequestUri!;
-        var origin = requestUri.GetLeftPart(UriPartial.Authority);
-        var allowPrivate = AuthOptionsValidator.IsDevelopment(current.EnvironmentName)
+        var origin = context.InitialRequestMessage.RequestUri!.GetLeftPart(UriPartial.Authority);
+        return AuthOptionsValidator.IsDevelopment(current.EnvironmentName)
             && current.Auth.ClientMetadataDocuments.DevelopmentAllowedOrigins.Any(o => string.Equals(NormalizeOrigin(o), origin, StringComparison.OrdinalIgnoreCase));
-        var addresses = await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, cancellationToken);
-        var usable = addresses.Where(a => allowPrivate || !PrivateAddresses.IsPrivate(a)).ToList();
-        if (usable.Count == 0)
-        {
-            throw new ClientMetadataDocumentException(addresses.Length == 0
-                ? $"'{context.DnsEndPoint.Host}' does not resolve"
-                : $"refused to fetch the client metadata document from '{context.DnsEndPoint.Host}': it resolves to a private, loopback or link-local address ({addresses[0]})");
-        }
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(usable.ToArray(), context.DnsEndPoint.Port, cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
     }
 
     private static string NormalizeOrigin(string origin) =>

@@ -1,4 +1,5 @@
 using MasterMcp.Secrets;
+using MasterMcp.Storage;
 
 namespace MasterMcp.Auth;
 
@@ -34,6 +35,31 @@ public sealed class ClientRegistry(AuthSettingsProvider settings, AuthStore stor
         {
             SecretHash = r.SecretHash,
         };
+    }
+
+    /// <summary>
+    /// A token was issued to <paramref name="client"/>: a dynamic registration stops expiring (auth.registration.unused_lifetime_hours
+    /// only forgets registrations that were never used).
+    /// </summary>
+    public async Task MarkUsedAsync(OAuthClient client, CancellationToken cancellationToken)
+    {
+        if (client.Kind != OAuthClientKind.Dynamic)
+        {
+            return;
+        }
+        var row = await store.GetAsync(AuthStore.Clients, client.ClientId, AuthJsonContext.Default.RegisteredClient, cancellationToken);
+        if (row?.ExpiresAt is null)
+        {
+            return;
+        }
+        try
+        {
+            await store.Table.UpdateAsync(AuthStore.Clients, client.ClientId, row.Value, row.ETag, AuthJsonContext.Default.RegisteredClient, null, cancellationToken);
+        }
+        catch (StoreConflictException)
+        {
+            // Another redemption cleared it meanwhile.
+        }
     }
 
     /// <summary>True when <paramref name="secret"/> is the client's secret.</summary>

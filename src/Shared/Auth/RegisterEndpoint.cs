@@ -5,10 +5,8 @@ using Microsoft.AspNetCore.Http;
 namespace MasterMcp.Auth;
 
 /// <summary>POST /register: RFC 7591 dynamic client registration (gateway mode, when auth.dynamic_registration is on).</summary>
-public sealed class RegisterEndpoint(AuthSettingsProvider settings, AuthStore store, TimeProvider time) : IEndpointHandler
+public sealed class RegisterEndpoint(AuthSettingsProvider settings, AuthStore store, RegistrationRateLimiter limiter, TimeProvider time) : IEndpointHandler
 {
-    private const int MaxBodyBytes = 16 * 1024;
-
     /// <inheritdoc />
     public async Task HandleAsync(HttpContext context)
     {
@@ -17,19 +15,37 @@ public sealed class RegisterEndpoint(AuthSettingsProvider settings, AuthStore st
         {
             throw new GatewayHttpException(StatusCodes.Status404NotFound, "not_found", "Dynamic client registration is not enabled on this gateway.");
         }
-        if (context.Request.ContentLength > MaxBodyBytes || context.Request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
+        var policy = current.Auth.Registration;
+        if (limiter.TryAcquire(context.Connection.RemoteIpAddress, policy.PerAddressPerMinute) is { } retryAfter)
         {
-            await Error(context, "invalid_client_metadata", "send at most 16 KiB of application/json");
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await OAuthResponses.JsonAsync(context, new JsonObject
+            {
+                ["error"] = "too_many_requests",
+                ["error_description"] = $"at most {policy.PerAddressPerMinute} registrations per minute from one address; retry later",
+            }, StatusCodes.Status429TooManyRequests);
             return;
         }
-        using var limited = new MemoryStream();
-        await context.Request.Body.CopyToAsync(limited, context.RequestAborted);
-        if (limited.Length > MaxBodyBytes)
+        var maxBytes = policy.MaxDocumentBytes;
+        if (context.Request.ContentLength > maxBytes || context.Request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
         {
-            await Error(context, "invalid_client_metadata", "the registration request is too large");
+            await Error(context, "invalid_client_metadata", $"send at most {maxBytes} bytes of application/json");
             return;
         }
-        var body = StrictJson.ParseObject(limited.GetBuffer().AsSpan(0, (int)limited.Length), out var jsonProblem);
+        // Read at most one byte more than allowed: a body without Content-Length cannot make us buffer more.
+        var buffer = new byte[maxBytes + 1];
+        var total = 0;
+        int read;
+        while (total < buffer.Length && (read = await context.Request.Body.ReadAsync(buffer.AsMemory(total), context.RequestAborted)) > 0)
+        {
+            total += read;
+        }
+        if (total > maxBytes)
+        {
+            await Error(context, "invalid_client_metadata", $"the registration request is larger than {maxBytes} bytes");
+            return;
+        }
+        var body = StrictJson.ParseObject(buffer.AsSpan(0, total), out var jsonProblem);
         if (body is null)
         {
             await Error(context, "invalid_client_metadata", "the body " + jsonProblem);
@@ -44,9 +60,19 @@ public sealed class RegisterEndpoint(AuthSettingsProvider settings, AuthStore st
             await Error(context, "invalid_redirect_uri", "redirect_uris is required");
             return;
         }
+        if (redirectUris.Count > policy.MaxRedirectUris)
+        {
+            await Error(context, "invalid_redirect_uri", $"at most {policy.MaxRedirectUris} redirect_uris may be registered");
+            return;
+        }
         foreach (var uri in redirectUris)
         {
-            if (RedirectUris.Problem(uri) is { } problem)
+            if (uri.Length > policy.MaxRedirectUriLength)
+            {
+                await Error(context, "invalid_redirect_uri", $"a redirect URI may be at most {policy.MaxRedirectUriLength} characters");
+                return;
+            }
+            if (RedirectUris.Problem(uri, policy.DeniedRedirectSchemes) is { } problem)
             {
                 await Error(context, "invalid_redirect_uri", $"'{uri}' {problem}");
                 return;
@@ -84,7 +110,8 @@ public sealed class RegisterEndpoint(AuthSettingsProvider settings, AuthStore st
         var now = time.GetUtcNow();
         var record = new RegisteredClient(clientId, secret is null ? null : TokenCrypto.Hash(secret), clientName, clientUri, redirectUris, method,
             string.IsNullOrEmpty(scope) ? null : scope, now);
-        await store.AddAsync(AuthStore.Clients, clientId, record, AuthJsonContext.Default.RegisteredClient, null, context.RequestAborted);
+        // Forgotten unless a token is issued to it in time (ClientRegistry.MarkUsedAsync clears the expiry).
+        await store.AddAsync(AuthStore.Clients, clientId, record, AuthJsonContext.Default.RegisteredClient, now.AddHours(policy.UnusedLifetimeHours), context.RequestAborted);
 
         var response = new JsonObject
         {

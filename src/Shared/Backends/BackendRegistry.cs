@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using MasterMcp.Configuration;
 using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -27,6 +28,7 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger<BackendRegistry> _logger;
     private readonly GatewayConfigMonitor _config;
+    private readonly Lock _processGate = new();
     private readonly ConcurrentDictionary<string, BackendClient> _shared = new(StringComparer.Ordinal);
     private readonly DownstreamSessions _sessions;
     private readonly ConcurrentDictionary<(string User, string Backend), BackendClient> _perUser = new();
@@ -102,8 +104,20 @@ public sealed partial class BackendRegistry : IAsyncDisposable
         // The link needs the session-level server (unsolicited traffic goes to the session's GET stream), not the
         // request-bound one that handlers see.
         var session = _sessions.Track(server!, null)!;
-        var client = session.Backends.GetOrAdd(definition.Id, _ => Create(definition, session.Id, new DownstreamLink(session.Server), session.Server.ClientCapabilities));
-        EnforceProcessCap(definition);
+        if (definition.Kind != BackendKind.Stdio)
+        {
+            return session.Backends.GetOrAdd(definition.Id, _ => Create(definition, session.Id, new DownstreamLink(session.Server), session.Server.ClientCapabilities));
+        }
+        BackendClient client;
+        lock (_processGate)
+        {
+            if (!session.Backends.TryGetValue(definition.Id, out client!))
+            {
+                EnsureUserUnderProcessCap(session);
+                client = session.Backends.GetOrAdd(definition.Id, _ => Create(definition, session.Id, new DownstreamLink(session.Server), session.Server.ClientCapabilities));
+            }
+        }
+        EnforceProcessCap(session, client);
         return client;
     }
 
@@ -253,20 +267,37 @@ public sealed partial class BackendRegistry : IAsyncDisposable
         return count;
     }
 
-    private void EnforceProcessCap(BackendDefinition definition)
+    // One user may not hold more than sessions.max_stdio_processes_per_user processes: refused, nobody else's is touched.
+    // Without auth (Development only) there are no users to tell apart: only the global cap applies.
+    private void EnsureUserUnderProcessCap(DownstreamSession session)
     {
-        if (definition.Kind != BackendKind.Stdio)
+        if (session.User is null)
         {
             return;
         }
+        var cap = _config.CurrentValue.Sessions.MaxStdioProcessesPerUser;
+        var held = _sessions.All.Where(s => SameUser(s, session)).Sum(s => s.Backends.Values.Count(c => c.Definition.Kind == BackendKind.Stdio));
+        if (held >= cap)
+        {
+            throw new McpProtocolException(
+                $"Your sessions already hold {held} stdio backend processes, the most one user may have (sessions.max_stdio_processes_per_user = {cap}); end a session you no longer use and try again.",
+                McpErrorCode.InvalidRequest);
+        }
+    }
+
+    private static bool SameUser(DownstreamSession a, DownstreamSession b) => string.Equals(a.User?.Key, b.User?.Key, StringComparison.Ordinal);
+
+    private void EnforceProcessCap(DownstreamSession requester, BackendClient created)
+    {
         var cap = _config.CurrentValue.Sessions.MaxStdioProcesses;
         var stdio = _sessions.All.SelectMany(s => s.Backends.Values.Where(c => c.Definition.Kind == BackendKind.Stdio).Select(c => (Session: s, Client: c))).ToList();
         if (stdio.Count <= cap)
         {
             return;
         }
-        // Over the cap: close the least recently used per-client processes.
-        foreach (var (session, client) in stdio.OrderBy(p => p.Client.LastUsed).Take(stdio.Count - cap))
+        // Over the cap: close the least recently used per-client processes, the requesting user's own first.
+        var candidates = stdio.Where(p => p.Client != created).OrderBy(p => SameUser(p.Session, requester) ? 0 : 1).ThenBy(p => p.Client.LastUsed);
+        foreach (var (session, client) in candidates.Take(stdio.Count - cap))
         {
             if (session.Backends.TryRemove(new KeyValuePair<string, BackendClient>(client.Definition.Id, client)))
             {

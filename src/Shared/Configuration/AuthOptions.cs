@@ -55,6 +55,9 @@ public sealed record AuthOptions
 
     /// <summary>Client ID Metadata Documents (client_id is an HTTPS URL).</summary>
     public ClientMetadataDocumentOptions ClientMetadataDocuments { get; set; } = new();
+
+    /// <summary>Limits on dynamic registration and the redirect URIs any client may use.</summary>
+    public RegistrationOptions Registration { get; set; } = new();
 }
 
 /// <summary>The external authorization server whose JWT access tokens the gateway accepts.</summary>
@@ -110,4 +113,35 @@ public sealed record ClientMetadataDocumentOptions
 
     /// <summary>Development only: exact origins (scheme://host:port) whose documents may live on private or loopback addresses.</summary>
     public IReadOnlyList<string> DevelopmentAllowedOrigins { get; set; } = [];
+}
+
+/// <summary>What /register accepts and how often; which redirect URI schemes no client may use (registered or metadata-document).</summary>
+public sealed record RegistrationOptions
+{
+    /// <summary>Schemes refused by default: they run code, read local files, or hand the code to another application (a trailing * is a prefix).</summary>
+    public static readonly IReadOnlyList<string> DefaultDeniedRedirectSchemes =
+    [
+        "javascript", "data", "file", "vbscript", "about", "blob", "filesystem", "view-source", "jar", "intent",
+        "mailto", "ftp", "ftps", "sftp", "tel", "sms", "smsto", "mms", "callto", "ws", "wss", "ldap", "gopher",
+        "ms-*", "search-ms", "shell",
+    ];
+
+    public int MaxRedirectUris { get; set; } = 10;
+    public int MaxRedirectUriLength { get; set; } = 512;
+    public int MaxDocumentBytes { get; set; } = 8192;
+
+    /// <summary>Registrations one source address may make per minute (per instance); 0 turns the limit off.</summary>
+    public int PerAddressPerMinute { get; set; } = 10;
+
+    /// <summary>A registration no token was ever issued to is forgotten after this long.</summary>
+    public int UnusedLifetimeHours { get; set; } = 24;
+
+    public IReadOnlyList<string> DeniedRedirectSchemes { get; set; } = DefaultDeniedRedirectSchemes;
+
+    public bool Equals(RegistrationOptions? other) =>
+        other is not null && MaxRedirectUris == other.MaxRedirectUris && MaxRedirectUriLength == other.MaxRedirectUriLength
+        && MaxDocumentBytes == other.MaxDocumentBytes && PerAddressPerMinute == other.PerAddressPerMinute
+        && UnusedLifetimeHours == other.UnusedLifetimeHours && CollectionEquality.Equals(DeniedRedirectSchemes, other.DeniedRedirectSchemes);
+
+    public override int GetHashCode() => HashCode.Combine(MaxRedirectUris, MaxRedirectUriLength, MaxDocumentBytes, PerAddressPerMinute, UnusedLifetimeHours);
 }

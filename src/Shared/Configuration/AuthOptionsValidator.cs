@@ -117,7 +117,7 @@ public static class AuthOptionsValidator
                 }
                 foreach (var uri in client.RedirectUris)
                 {
-                    if (Auth.RedirectUris.Problem(uri) is { } problem)
+                    if (Auth.RedirectUris.Problem(uri, auth.Registration.DeniedRedirectSchemes) is { } problem)
                     {
                         yield return (at + ".redirect_uris", $"'{uri}': {problem}");
                     }

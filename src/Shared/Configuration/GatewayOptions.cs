@@ -63,6 +63,17 @@ public sealed record SecurityOptions
     public string? OriginSecret { get; set; }
     public string OriginSecretHeader { get; set; } = "X-Origin-Secret";
     public IReadOnlyList<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary>Requests per minute to /mcp and the OAuth endpoints, per subject, client id and source address (per instance).</summary>
+    public RateLimitOptions RateLimits { get; set; } = new();
+}
+
+/// <summary>security.rate_limits: requests per minute; 0 turns a limit off.</summary>
+public sealed record RateLimitOptions
+{
+    public int PerSubjectPerMinute { get; set; }
+    public int PerClientPerMinute { get; set; }
+    public int PerAddressPerMinute { get; set; }
 }
 
 /// <summary>Client session lifetime and stdio process limits.</summary>
@@ -74,6 +85,9 @@ public sealed record SessionOptions
     public int? IdleTimeoutSeconds { get; set; }
 
     public int MaxStdioProcesses { get; set; } = 64;
+
+    /// <summary>per_client stdio processes one user's sessions may hold together (not applied without auth, where there are no users).</summary>
+    public int MaxStdioProcessesPerUser { get; set; } = 8;
 
     /// <summary>The idle timeout in force (seconds when set, else minutes).</summary>
     [System.Text.Json.Serialization.JsonIgnore]

@@ -55,7 +55,7 @@ public sealed partial class BackendCredentials(TokenVault vault, RefreshLease le
             while (true)
             {
                 var current = await vault.GetAsync(user, definition.Id, cancellationToken) ?? throw new ConsentRequiredException(definition.Id, "not connected");
-                if (current.AccessToken != staleAccessToken && !NeedsRefresh(current, definition))
+                if (IsNewerAndUnexpired(current, staleAccessToken))
                 {
                     return current;
                 }
@@ -71,7 +71,7 @@ public sealed partial class BackendCredentials(TokenVault vault, RefreshLease le
                     {
                         // Re-read under the lease: another instance may have refreshed between our read and the lease.
                         current = await vault.GetAsync(user, definition.Id, cancellationToken) ?? throw new ConsentRequiredException(definition.Id, "not connected");
-                        if (current.AccessToken != staleAccessToken && !NeedsRefresh(current, definition))
+                        if (IsNewerAndUnexpired(current, staleAccessToken))
                         {
                             return current;
                         }
@@ -154,7 +154,27 @@ public sealed partial class BackendCredentials(TokenVault vault, RefreshLease le
     }
 
     private bool NeedsRefresh(TokenSet tokens, BackendDefinition definition) =>
-        tokens.ExpiresAt is { } expires && expires - TimeSpan.FromSeconds(definition.AuthConfig.RefreshBeforeSeconds) <= time.GetUtcNow();
+        tokens.ExpiresAt is { } expires && expires - RefreshMargin(tokens, definition.AuthConfig.RefreshBeforeSeconds) <= time.GetUtcNow();
+
+    // A waiter takes whatever another caller obtained meanwhile as long as it still works: asking it to also be outside
+    // the refresh margin made every waiter refresh again when a token lives shorter than the margin (issue 13, item 4).
+    private bool IsNewerAndUnexpired(TokenSet tokens, string staleAccessToken) =>
+        tokens.AccessToken != staleAccessToken && (tokens.ExpiresAt is not { } expires || expires > time.GetUtcNow());
+
+    /// <summary>
+    /// How long before expiry a token is refreshed: refresh_before_seconds, but at most a quarter of the token's lifetime —
+    /// an 8-second token with a 60-second margin would otherwise need refreshing from the moment it was issued.
+    /// </summary>
+    public static TimeSpan RefreshMargin(TokenSet tokens, int refreshBeforeSeconds)
+    {
+        var margin = TimeSpan.FromSeconds(refreshBeforeSeconds);
+        if (tokens is { IssuedAt: { } issued, ExpiresAt: { } expires })
+        {
+            var quarter = (expires - issued) / 4;
+            margin = quarter < TimeSpan.Zero ? TimeSpan.Zero : quarter < margin ? quarter : margin;
+        }
+        return margin;
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Refreshed a user's token for backend {BackendId}")]
     private static partial void LogRefreshed(ILogger logger, string backendId);

@@ -14,10 +14,15 @@ namespace MasterMcp.Credentials;
 /// OAuth 2.0 endpoints, or discovery from the backend itself (MCP authorization: a 401 with <c>resource_metadata</c> or
 /// RFC 9728 metadata at the well-known path, then RFC 8414/OIDC metadata of its authorization server) with dynamic client
 /// registration (RFC 7591) when no client id is configured. Registrations live in Table Storage, so every instance uses
-/// the same client; discovered metadata is cached in memory for an hour.
+/// the same client; discovered metadata is cached in memory for an hour. Discovery from the backend goes through
+/// <see cref="Net.OutboundAddressGuard"/>: URLs the backend's documents name may reach special-purpose (private, loopback…)
+/// addresses only when the configured backend itself is on such an address.
 /// </summary>
 public sealed class BackendProviders(IHttpClientFactory httpClients, ISecretResolver secrets, IStoreFactory stores, TokenProtector protector, TimeProvider time)
 {
+    /// <summary>The guarded HttpClient for discovery from a backend.</summary>
+    public const string DiscoveryHttpClientName = "mcpgw-backend-discovery";
+
     /// <summary>The table of dynamic registrations.</summary>
     public const string RegistrationsTable = "backendclients";
 
@@ -84,16 +89,19 @@ public sealed class BackendProviders(IHttpClientFactory httpClients, ISecretReso
                 };
             case "oidc":
                 {
-                    var metadata = await AuthorizationServerMetadataAsync(config.Issuer!, cancellationToken);
+                    var metadata = await AuthorizationServerMetadataAsync(httpClients.CreateClient(BackendTokenClient.HttpClientName), config.Issuer!, true, cancellationToken);
                     return FromMetadata("oidc", metadata, config.ClientId!, secret, config.Scopes ?? ["openid"], config.Resource);
                 }
             default:
                 {
-                    var (issuer, resource, scopes) = await ProtectedResourceAsync(definition.Url!, cancellationToken);
-                    var metadata = await AuthorizationServerMetadataAsync(issuer, cancellationToken);
+                    // The backend's documents may send us elsewhere: to its own network only if the operator put it there.
+                    var http = httpClients.CreateClient(DiscoveryHttpClientName);
+                    var allowPrivate = await Net.OutboundAddressGuard.IsPrivateHostAsync(definition.Url!.Host, cancellationToken);
+                    var (issuer, resource, scopes) = await ProtectedResourceAsync(http, definition.Url!, allowPrivate, cancellationToken);
+                    var metadata = await AuthorizationServerMetadataAsync(http, issuer, allowPrivate, cancellationToken);
                     var (clientId, clientSecret) = config.ClientId is not null
                         ? (config.ClientId, secret)
-                        : await RegisteredClientAsync(metadata, issuer, redirectUri, cancellationToken);
+                        : await RegisteredClientAsync(http, metadata, issuer, redirectUri, allowPrivate, cancellationToken);
                     return FromMetadata("discover", metadata, clientId, clientSecret, config.Scopes ?? scopes, config.Resource ?? resource);
                 }
         }
@@ -112,12 +120,13 @@ public sealed class BackendProviders(IHttpClientFactory httpClients, ISecretReso
     };
 
     /// <summary>RFC 9728: from the backend's 401 challenge (<c>resource_metadata</c>), else the well-known locations.</summary>
-    private async Task<(string Issuer, string? Resource, IReadOnlyList<string> Scopes)> ProtectedResourceAsync(Uri backend, CancellationToken cancellationToken)
+    private static async Task<(string Issuer, string? Resource, IReadOnlyList<string> Scopes)> ProtectedResourceAsync(HttpClient http, Uri backend, bool allowPrivate, CancellationToken cancellationToken)
     {
-        var http = httpClients.CreateClient(BackendTokenClient.HttpClientName);
         var candidates = new List<string>();
         using (var probe = new HttpRequestMessage(HttpMethod.Post, backend) { Content = new StringContent("""{"jsonrpc":"2.0","id":0,"method":"ping"}""", Encoding.UTF8, "application/json") })
         {
+            // The configured backend itself: the operator chose it.
+            probe.Options.Set(Net.OutboundAddressGuard.AllowPrivate, true);
             probe.Headers.Accept.ParseAdd("application/json");
             probe.Headers.Accept.ParseAdd("text/event-stream");
             using var response = await http.SendAsync(probe, cancellationToken);
@@ -135,7 +144,7 @@ public sealed class BackendProviders(IHttpClientFactory httpClients, ISecretReso
         candidates.Add(origin + "/.well-known/oauth-protected-resource");
         foreach (var candidate in candidates)
         {
-            if (await GetJsonAsync(http, candidate, cancellationToken) is { } document && document["authorization_servers"] is JsonArray { Count: > 0 } servers)
+            if (await GetJsonAsync(http, candidate, allowPrivate, cancellationToken) is { } document && document["authorization_servers"] is JsonArray { Count: > 0 } servers)
             {
                 var scopes = document["scopes_supported"] is JsonArray s ? s.Select(x => x!.ToString()).ToList() : [];
                 return (servers[0]!.ToString(), document["resource"]?.ToString(), scopes);
@@ -145,9 +154,8 @@ public sealed class BackendProviders(IHttpClientFactory httpClients, ISecretReso
     }
 
     /// <summary>RFC 8414 (path-inserted, then appended) and OpenID discovery.</summary>
-    private async Task<JsonNode> AuthorizationServerMetadataAsync(string issuer, CancellationToken cancellationToken)
+    private static async Task<JsonNode> AuthorizationServerMetadataAsync(HttpClient http, string issuer, bool allowPrivate, CancellationToken cancellationToken)
     {
-        var http = httpClients.CreateClient(BackendTokenClient.HttpClientName);
         var uri = new Uri(issuer);
         var origin = uri.GetLeftPart(UriPartial.Authority);
         var path = uri.AbsolutePath.TrimEnd('/');
@@ -158,7 +166,7 @@ public sealed class BackendProviders(IHttpClientFactory httpClients, ISecretReso
             issuer.TrimEnd('/') + "/.well-known/openid-configuration",
         }.Distinct())
         {
-            if (await GetJsonAsync(http, candidate, cancellationToken) is { } document && document["token_endpoint"] is not null)
+            if (await GetJsonAsync(http, candidate, allowPrivate, cancellationToken) is { } document && document["token_endpoint"] is not null)
             {
                 return document;
             }
@@ -167,7 +175,7 @@ public sealed class BackendProviders(IHttpClientFactory httpClients, ISecretReso
     }
 
     /// <summary>The gateway's registration at a provider: stored once per (issuer, redirect URI), shared by every instance.</summary>
-    private async Task<(string ClientId, string? Secret)> RegisteredClientAsync(JsonNode metadata, string issuer, string redirectUri, CancellationToken cancellationToken)
+    private async Task<(string ClientId, string? Secret)> RegisteredClientAsync(HttpClient http, JsonNode metadata, string issuer, string redirectUri, bool allowPrivate, CancellationToken cancellationToken)
     {
         var table = stores.GetTable(RegistrationsTable);
         var row = TableKey.Hash(issuer + "\n" + redirectUri);
@@ -188,8 +196,9 @@ public sealed class BackendProviders(IHttpClientFactory httpClients, ISecretReso
             ["token_endpoint_auth_method"] = "client_secret_basic",
             ["application_type"] = "web",
         };
-        var http = httpClients.CreateClient(BackendTokenClient.HttpClientName);
-        using var response = await http.PostAsync(endpoint, new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"), cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") };
+        request.Options.Set(Net.OutboundAddressGuard.AllowPrivate, allowPrivate);
+        using var response = await http.SendAsync(request, cancellationToken);
         var json = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
         if (!response.IsSuccessStatusCode || json?["client_id"] is null)
         {
@@ -225,11 +234,13 @@ public sealed class BackendProviders(IHttpClientFactory httpClients, ISecretReso
         }
     }
 
-    private static async Task<JsonNode?> GetJsonAsync(HttpClient http, string url, CancellationToken cancellationToken)
+    private static async Task<JsonNode?> GetJsonAsync(HttpClient http, string url, bool allowPrivate, CancellationToken cancellationToken)
     {
         try
         {
-            using var response = await http.GetAsync(url, cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Options.Set(Net.OutboundAddressGuard.AllowPrivate, allowPrivate);
+            using var response = await http.SendAsync(request, cancellationToken);
             return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken)) : null;
         }
         catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException)

@@ -131,8 +131,9 @@ public sealed class BackendTokenClient(IHttpClientFactory httpClients, TimeProvi
             {
                 throw new BackendTokenException($"the token endpoint refused the request ({(int)response.StatusCode} {error ?? "no access_token"})", error, (int)response.StatusCode);
             }
+            var now = time.GetUtcNow();
             DateTimeOffset? expires = json["expires_in"] is JsonValue v && double.TryParse(v.ToString(), System.Globalization.CultureInfo.InvariantCulture, out var seconds)
-                ? time.GetUtcNow().AddSeconds(seconds)
+                ? now.AddSeconds(seconds)
                 : null;
             return new TokenSet
             {
@@ -140,6 +141,7 @@ public sealed class BackendTokenClient(IHttpClientFactory httpClients, TimeProvi
                 RefreshToken = json["refresh_token"]?.ToString(),
                 TokenType = json["token_type"]?.ToString() ?? "Bearer",
                 ExpiresAt = expires,
+                IssuedAt = now,
                 Scope = json["scope"]?.ToString(),
             };
         }

@@ -11,6 +11,8 @@ public static class CredentialsServiceCollectionExtensions
         services.AddHttpContextAccessor();
         services.AddHttpClient(BackendTokenClient.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(15))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        services.AddHttpClient(BackendProviders.DiscoveryHttpClientName, http => http.Timeout = TimeSpan.FromSeconds(15))
+            .ConfigurePrimaryHttpMessageHandler(() => Net.OutboundAddressGuard.CreateHandler());
         services.AddSingleton<BackendProviders>();
         services.AddSingleton<BackendTokenClient>();
         services.AddSingleton<RefreshLease>();

@@ -17,6 +17,10 @@ public sealed record TokenSet
     [JsonPropertyName("expires_at")]
     public DateTimeOffset? ExpiresAt { get; init; }
 
+    /// <summary>When the token was obtained; with <see cref="ExpiresAt"/> it gives the token's lifetime (null for tokens stored before it was recorded).</summary>
+    [JsonPropertyName("issued_at")]
+    public DateTimeOffset? IssuedAt { get; init; }
+
     [JsonPropertyName("scope")]
     public string? Scope { get; init; }
 

@@ -17,8 +17,8 @@ namespace MasterMcp.Hosting;
 /// What runs around every handler on both hosts: correlation id, the origin-secret check, the Origin check and error mapping.
 /// Kept out of ASP.NET middleware on purpose, because the Functions host would not run Kestrel-only middleware.
 /// </summary>
-public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> options, ISecretResolver secrets, RequestAuthenticator authenticator, ILogger<GatewayPipeline> logger,
-    Scaleout.DrainCoordinator? drain = null)
+public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> options, ISecretResolver secrets, RequestAuthenticator authenticator, RequestRateLimiter rateLimiter,
+    ILogger<GatewayPipeline> logger, Scaleout.DrainCoordinator? drain = null)
 {
     private static readonly ActivitySource Source = new("MasterMcp.Gateway");
 
@@ -51,6 +51,11 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
             {
                 await BufferRequestBodyAsync(context);
                 await ReadFormAsync(context);
+            }
+            if ((route == GatewayRoutes.Mcp || route.OAuthErrors) && rateLimiter.TryAcquire(context, current.Security.RateLimits) is { } limited)
+            {
+                await WriteRateLimitedAsync(context, route, limited.Limit, limited.RetryAfter, traceId);
+                return;
             }
             var handler = (IEndpointHandler)context.RequestServices.GetRequiredService(route.HandlerType);
             var started = Stopwatch.GetTimestamp();
@@ -233,6 +238,35 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
             context.Response.Headers[name] = value;
         }
         await context.Response.WriteAsJsonAsync(new ErrorBody(code, message, correlationId) { ErrorDescription = oauth ? message : null }, HostingJsonContext.Default.ErrorBody, contentType: "application/json", cancellationToken: CancellationToken.None);
+    }
+
+    // 429 with Retry-After; on /mcp the body is a JSON-RPC error (what an MCP client reads), elsewhere the usual error body.
+    private async Task WriteRateLimitedAsync(HttpContext context, GatewayRoute route, string limit, TimeSpan retryAfter, string traceId)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        var message = $"Too many requests (security.rate_limits.{limit}); retry after {seconds} s.";
+        LogRequestRefused(logger, route.Name, StatusCodes.Status429TooManyRequests, "rate_limited");
+        var headers = new Dictionary<string, string> { ["Retry-After"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (route != GatewayRoutes.Mcp)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status429TooManyRequests, route.OAuthErrors ? "too_many_requests" : "rate_limited", message, traceId, headers, route.OAuthErrors);
+            return;
+        }
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers["Retry-After"] = headers["Retry-After"];
+        context.Response.ContentType = "application/json";
+        var body = new System.Text.Json.Nodes.JsonObject
+        {
+            ["jsonrpc"] = "2.0",
+            ["id"] = null,
+            ["error"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["code"] = -32000,
+                ["message"] = message,
+                ["data"] = new System.Text.Json.Nodes.JsonObject { ["retry_after_seconds"] = seconds, ["limit"] = limit },
+            },
+        };
+        await context.Response.WriteAsync(body.ToJsonString(), CancellationToken.None);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Route} answered {Status} in {ElapsedMs:0.0} ms")]

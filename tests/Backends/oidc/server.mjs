@@ -18,6 +18,7 @@
 //   backend-client  secret backend-secret; authorization_code + refresh_token (rotated on every use) + token exchange,
 //                   any http://127.0.0.1:<port>/oauth/callback; JWT access tokens for the requested resource
 // Every grant is printed as "GRANT <grant_type> <client>" (tests count refreshes), every refused one as "GRANT_ERROR ...".
+// A line "mark <id>" on stdin prints "MARK <id>" (OidcProviderProcess.SyncAsync: the output so far has been read).
 // Token exchange (RFC 8693) accepts a subject_token that is a JWT signed by the issuer named in --exchange-trust <jwks url>
 // and issues a JWT access token of this issuer for the same subject and the requested resource.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -169,5 +170,18 @@ await start('LISTENING');
 if (args.includes('--second-issuer')) {
   await start('LISTENING2');
 }
-process.stdin.resume();
+// "mark <id>" on stdin is echoed as "MARK <id>": everything printed before it has been read once the test sees it.
+let pending = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  pending += chunk;
+  let newline;
+  while ((newline = pending.indexOf('\n')) >= 0) {
+    const line = pending.slice(0, newline).trim();
+    pending = pending.slice(newline + 1);
+    if (line.startsWith('mark ')) {
+      console.log(`MARK ${line.slice(5)}`);
+    }
+  }
+});
 process.stdin.on('end', () => process.exit(0));

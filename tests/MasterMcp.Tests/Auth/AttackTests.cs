@@ -255,22 +255,6 @@ public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("https://127.0.0.1/client.json")]
-    [InlineData("https://10.1.2.3/client.json")]
-    [InlineData("https://169.254.169.254/latest/meta-data/client.json")]
-    public async Task ClientMetadataDocument_OnPrivateAddress_IsRefusedWithoutFetching(string clientId)
-    {
-        var (_, challenge) = AuthTestKit.Pkce();
-        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
-        var started = DateTime.UtcNow;
-        using var response = await http.GetAsync(AuthTestKit.AuthorizeUrl(Base, clientId, challenge));
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Null(response.Headers.Location);
-        Assert.Contains("private, loopback or link-local", WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()), StringComparison.Ordinal);
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(3), "refused before any connection attempt");
-    }
-
-    [Theory]
     [InlineData("/%09/evil.example/x")] // the reported attack: Location "/\t/evil.example/x" is http://evil.example/x to a browser
     [InlineData("/%0D/evil.example/x")]
     [InlineData("/%0A/evil.example/x")]
@@ -409,7 +393,7 @@ public sealed class AttackTests(AzuriteFixture azurite) : IAsyncLifetime
     private Task AssertRefusedAtMcpAsync(string accessToken) => AuthTestKit.AssertRefusedAtMcpAsync(Base, accessToken);
 
     private Task<(HttpStatusCode Status, JsonNode Body)> RedeemAsync(string clientId, string? secret, string code, string verifier) =>
-        AuthTestKit.RedeemCodeAsync(Base, clientId, secret, code, verifier);
+        AuthTestKit.RedeemAsync(Base, clientId, secret, code, verifier);
 
     private Task<(HttpStatusCode, JsonNode)> RefreshAsync(string clientId, string? secret, string refreshToken) =>
         AuthTestKit.TokenAsync(Base, new Dictionary<string, string>

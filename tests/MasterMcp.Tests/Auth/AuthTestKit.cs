@@ -98,6 +98,24 @@ public static class AuthTestKit
         return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
     }
 
+    /// <summary>Redeems an authorization code at /token (client_secret_post when a secret is given, else a public client).</summary>
+    public static Task<(HttpStatusCode Status, JsonNode Body)> RedeemAsync(Uri gateway, string clientId, string? secret, string code, string verifier, string redirect = Redirect)
+    {
+        var form = new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = redirect,
+            ["code_verifier"] = verifier,
+            ["client_id"] = clientId,
+        };
+        if (secret is not null)
+        {
+            form["client_secret"] = secret;
+        }
+        return TokenAsync(gateway, form);
+    }
+
     /// <summary>Runs the whole browser part for an /authorize URL and returns the code.</summary>
     public static async Task<string> AuthorizeCodeAsync(Uri authorizeUrl, string login = "alice", string redirect = Redirect)
     {
@@ -112,7 +130,7 @@ public static class AuthTestKit
         var (clientId, secret) = await RegisterAsync(gateway);
         var (verifier, challenge) = Pkce();
         var code = await AuthorizeCodeAsync(AuthorizeUrl(gateway, clientId, challenge), login);
-        var (status, body) = await RedeemCodeAsync(gateway, clientId, secret, code, verifier);
+        var (status, body) = await RedeemAsync(gateway, clientId, secret, code, verifier);
         Assert.Equal(HttpStatusCode.OK, status);
         return body["access_token"]!.GetValue<string>();
     }
@@ -137,18 +155,6 @@ public static class AuthTestKit
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Contains("error=\"invalid_token\"", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
     }
-
-    /// <summary>POST /token redeeming a code (client_secret_post) for <see cref="Redirect"/>.</summary>
-    public static Task<(HttpStatusCode Status, JsonNode Body)> RedeemCodeAsync(Uri gateway, string clientId, string? secret, string code, string verifier) =>
-        TokenAsync(gateway, new Dictionary<string, string>
-        {
-            ["grant_type"] = "authorization_code",
-            ["code"] = code,
-            ["redirect_uri"] = Redirect,
-            ["code_verifier"] = verifier,
-            ["client_id"] = clientId,
-            ["client_secret"] = secret!,
-        });
 
     /// <summary>An MCP initialize request to /mcp with a bearer token.</summary>
     public static HttpRequestMessage InitializeRequest(Uri gateway, string? token, string? sessionId = null) =>

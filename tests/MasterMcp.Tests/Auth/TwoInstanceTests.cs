@@ -69,7 +69,7 @@ public sealed class TwoInstanceTests(AzuriteFixture azurite)
         var (clientId, secret) = await AuthTestKit.RegisterAsync(a.BaseUrl);
         var (verifier, challenge) = AuthTestKit.Pkce();
         var code = await AuthTestKit.AuthorizeCodeAsync(AuthTestKit.AuthorizeUrl(a.BaseUrl, clientId, challenge, resource: publicUrl + "/mcp"));
-        var (status, tokens) = await AuthTestKit.RedeemCodeAsync(a.BaseUrl, clientId, secret, code, verifier);
+        var (status, tokens) = await AuthTestKit.RedeemAsync(a.BaseUrl, clientId, secret, code, verifier);
         Assert.Equal(HttpStatusCode.OK, status);
         var access = tokens["access_token"]!.GetValue<string>();
         // B has looked at the grant: it is cached there as "not revoked".

@@ -49,7 +49,7 @@ public sealed class CredentialsBed : IAsyncDisposable
     /// <paramref name="distinctTokenKeys"/> gives every instance after the first its own TOKEN_ENC_KEY (a misconfiguration).
     /// </summary>
     public static async Task<CredentialsBed> StartAsync(AzuriteFixture azurite, int instances = 1, Func<CredentialsBed, JsonObject>? server = null, Func<string, string[]>? backendIdpArgs = null,
-        bool distinctTokenKeys = false)
+        bool distinctTokenKeys = false, Action<JsonObject>? configure = null)
     {
         var ports = Enumerable.Range(0, instances).Select(_ => AuthTestKit.FreePort()).ToList();
         var publicUrl = $"http://127.0.0.1:{ports[0]}";
@@ -89,6 +89,7 @@ public sealed class CredentialsBed : IAsyncDisposable
                 new JsonObject { ["id"] = "open", ["url"] = open.McpUrl.ToString() },
                 server?.Invoke(bed) ?? bed.DelegatedServer()),
         };
+        configure?.Invoke(config);
         var file = Path.Combine(Directory.CreateTempSubdirectory("creds-").FullName, "config.json");
         await File.WriteAllTextAsync(file, config.ToJsonString());
         foreach (var port in ports)

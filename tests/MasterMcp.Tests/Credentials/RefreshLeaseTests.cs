@@ -34,12 +34,14 @@ public sealed partial class RefreshLeaseTests(AzuriteFixture azurite)
         {
             var results = await Task.WhenAll(clients.Select(c => DelegatedFlowTests.TextAsync(c, "prot__whoami")));
             Assert.All(results, r => Assert.Contains("sub=carol", r, StringComparison.Ordinal));
+            await bed.BackendIdp.SyncAsync();
             Assert.Equal(1, Refreshes(bed));
             Assert.DoesNotContain("GRANT_ERROR", bed.BackendIdp.Output, StringComparison.Ordinal);
 
             // The rotated refresh token still works later.
             await ExpireAsync(vault, carol);
             Assert.Contains("sub=carol", await DelegatedFlowTests.TextAsync(clients[1], "prot__whoami"), StringComparison.Ordinal);
+            await bed.BackendIdp.SyncAsync();
             Assert.Equal(2, Refreshes(bed));
         }
         finally
@@ -49,6 +51,59 @@ public sealed partial class RefreshLeaseTests(AzuriteFixture azurite)
                 await client.DisposeAsync();
             }
         }
+    }
+
+    [Fact]
+    public async Task EightSecondTokens_WithTheDefaultSixtySecondMargin_TenConcurrentCallsOverTwoInstances_RefreshExactlyOnce()
+    {
+        await using var bed = await CredentialsBed.StartAsync(azurite, instances: 2, backendIdpArgs: _ => ["--access-ttl", "8"]);
+        var (token, browser) = await bed.SignInAsync("erin");
+        await using (var first = await CredentialsBed.ConnectAsync(bed.A, token))
+        {
+            var link = await DelegatedFlowTests.ElicitedLinkAsync(first, "prot__connect");
+            Assert.Equal(HttpStatusCode.OK, (await CredentialsBed.FollowAsync(browser, link)).Status);
+        }
+        var erin = new UserIdentity(bed.Idp.Issuer, "erin");
+        var vault = bed.Vault();
+        var issued = (await vault.GetAsync(erin, "prot"))!;
+        Assert.InRange((issued.ExpiresAt - issued.IssuedAt)!.Value, TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(9));
+
+        var clients = new List<ModelContextProtocol.Client.McpClient>();
+        for (var i = 0; i < 10; i++)
+        {
+            clients.Add(await CredentialsBed.ConnectAsync(bed.Gateways[i % 2], token));
+        }
+        try
+        {
+            // The same 8-second token, just expired; refresh_before_seconds stays at its default of 60.
+            var now = DateTimeOffset.UtcNow;
+            await vault.SaveAsync(erin, "prot", issued with { IssuedAt = now.AddSeconds(-9), ExpiresAt = now.AddSeconds(-1) });
+            var results = await Task.WhenAll(clients.Select(c => DelegatedFlowTests.TextAsync(c, "prot__whoami")));
+            Assert.All(results, r => Assert.Contains("sub=erin", r, StringComparison.Ordinal));
+            await bed.BackendIdp.SyncAsync();
+            Assert.Equal(1, Refreshes(bed));
+            Assert.DoesNotContain("GRANT_ERROR", bed.BackendIdp.Output, StringComparison.Ordinal);
+            Assert.NotEqual(issued.AccessToken, (await vault.GetAsync(erin, "prot"))!.AccessToken);
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public void RefreshMargin_IsAtMostAQuarterOfTheTokensLifetime()
+    {
+        var issued = DateTimeOffset.UnixEpoch;
+        TokenSet Lasting(int seconds) => new() { AccessToken = "a", IssuedAt = issued, ExpiresAt = issued.AddSeconds(seconds) };
+        Assert.Equal(TimeSpan.FromSeconds(2), BackendCredentials.RefreshMargin(Lasting(8), 60));
+        Assert.Equal(TimeSpan.FromSeconds(60), BackendCredentials.RefreshMargin(Lasting(3600), 60));
+        Assert.Equal(TimeSpan.Zero, BackendCredentials.RefreshMargin(Lasting(-5), 60));
+        // Stored before the issue time was recorded: the configured margin.
+        Assert.Equal(TimeSpan.FromSeconds(60), BackendCredentials.RefreshMargin(new TokenSet { AccessToken = "a", ExpiresAt = issued }, 60));
     }
 
     [Fact]

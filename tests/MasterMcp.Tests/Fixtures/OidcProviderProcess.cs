@@ -11,6 +11,7 @@ public sealed class OidcProviderProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _marks = new(StringComparer.Ordinal);
 
     private OidcProviderProcess(Process process) => _process = process;
 
@@ -64,7 +65,11 @@ public sealed class OidcProviderProcess : IAsyncDisposable
                 return;
             }
             provider.Append(e.Data);
-            if (e.Data.StartsWith("LISTENING2 ", StringComparison.Ordinal))
+            if (e.Data.StartsWith("MARK ", StringComparison.Ordinal) && provider._marks.TryRemove(e.Data["MARK ".Length..].Trim(), out var mark))
+            {
+                mark.TrySetResult();
+            }
+            else if (e.Data.StartsWith("LISTENING2 ", StringComparison.Ordinal))
             {
                 second.TrySetResult(e.Data["LISTENING2 ".Length..].Trim());
             }
@@ -91,6 +96,20 @@ public sealed class OidcProviderProcess : IAsyncDisposable
             await provider.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Returns once everything the provider printed before this call has been read into <see cref="Output"/> (the provider
+    /// echoes a mark sent on stdin), so counting grants afterwards cannot miss one still in the pipe.
+    /// </summary>
+    public async Task SyncAsync()
+    {
+        var id = Guid.NewGuid().ToString("N");
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _marks[id] = seen;
+        await _process.StandardInput.WriteLineAsync("mark " + id);
+        await _process.StandardInput.FlushAsync();
+        await seen.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     /// <summary>Gets a client_credentials access token (a JWT) for <paramref name="resource"/> from <paramref name="issuer"/> (default: the first).</summary>
