@@ -319,10 +319,15 @@ public abstract class RelayScenarios(IRelayTarget target)
     }
 
     [Fact]
-    public async Task Ping_IsAnswered()
+    public async Task Ping_IsAnswered_WithAnEmptyResultForItsOwnId()
     {
-        await using var client = await ConnectCapableAsync(new Recorder("c"));
-        await client.PingAsync();
+        using var http = new HttpClient();
+        var session = new Scaleout.RawMcpSession(http, target.McpUrl, token: null);
+        await session.InitializeAsync();
+        using var response = await session.SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = "ping-41", ["method"] = "ping" });
+        var answer = await Scaleout.RawMcpSession.ReadUntilAsync(response, m => m["id"] is not null);
+        Assert.Equal("ping-41", answer["id"]!.GetValue<string>());
+        Assert.Equal("{}", answer["result"]!.ToJsonString());
     }
 
     /// <summary>A client on 2025-11-25 (sessions, server→client requests on streams); other revisions are covered by RevisionMatrixTests.</summary>

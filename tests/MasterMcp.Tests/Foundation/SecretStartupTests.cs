@@ -61,7 +61,6 @@ public sealed class SecretStartupTests(KeyVaultStandIn vault) : IClassFixture<Ke
                 secretClientFactory: vault.CreateSecretClient,
                 getEnvironmentVariable: inputs.Env)));
 
-        Assert.NotNull(startup);
         Assert.NotNull(recorder);
         Assert.Equal("Bearer env-docs-value", recorder.Resolved["servers[0].headers.Authorization"]);
         Assert.Equal("file-origin-value", recorder.Resolved["security.origin_secret"]);
