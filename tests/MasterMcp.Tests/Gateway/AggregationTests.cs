@@ -118,6 +118,8 @@ public sealed class AggregationTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("alpha__protocol_error").AsTask());
         Assert.Equal(-32001, (int)error.ErrorCode);
         Assert.Contains("sample protocol error", error.Message, StringComparison.Ordinal);
+        // The backend's error data ({"detail":"kept"}) reaches the client unchanged.
+        Assert.Equal("kept", error.Data["detail"]?.ToString());
 
         var unknown = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("alpha__nope").AsTask());
         Assert.Equal(McpErrorCode.InvalidParams, unknown.ErrorCode);

@@ -36,6 +36,18 @@ public sealed class PublicNamesTests
         Assert.NotEqual(result, PublicNames.For(prefix, name.Replace(name[^1], 'q')));
     }
 
+    [Theory]
+    [InlineData("srv", "long", "srv__aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_e3a0dae2")]
+    [InlineData("srv", "tool.with.dots", "srv__tool_with_dots_3db0ce6c")]
+    [InlineData("", "ünïcode", "_n_code_c4aa7f3e")]
+    public void HashedNames_AreTheSameInEveryProcess(string prefix, string name, string expected)
+    {
+        // Fixed values: every instance (and every restart) must publish the same names, so the hash must not depend on the
+        // process (string.GetHashCode would pass every other test here).
+        var original = name == "long" ? new string('a', 64) + new string('1', 36) : name;
+        Assert.Equal(expected, PublicNames.For(prefix, original));
+    }
+
     [Fact]
     public void NamesThatSanitizeAlike_StayDistinct()
     {
