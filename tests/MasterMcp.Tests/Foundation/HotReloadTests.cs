@@ -25,10 +25,15 @@ public sealed class HotReloadTests : IDisposable
         await using var gateway = await InProcessGateway.StartAsync(["--config", file]);
         var monitor = gateway.Monitor;
         Assert.Equal(["https://one.example"], monitor.CurrentValue.Security.AllowedOrigins);
+        Assert.Equal(HttpStatusCode.OK, await InitializeFromAsync(gateway, "https://one.example"));
+        Assert.Equal(HttpStatusCode.Forbidden, await InitializeFromAsync(gateway, "https://two.example"));
 
         await File.WriteAllTextAsync(file, Config("https://two.example", "warning"));
         await Eventually(() => monitor.ReloadCount == 1, "the valid edit was not picked up");
         Assert.Equal(["https://two.example"], monitor.CurrentValue.Security.AllowedOrigins);
+        // What the gateway does, not only what the options say: the new origin gets through, the old one no longer.
+        Assert.Equal(HttpStatusCode.OK, await InitializeFromAsync(gateway, "https://two.example"));
+        Assert.Equal(HttpStatusCode.Forbidden, await InitializeFromAsync(gateway, "https://one.example"));
         Assert.Equal("warning", monitor.CurrentValue.Logging.Level);
         Assert.Null(monitor.LastReloadError);
 
@@ -49,6 +54,19 @@ public sealed class HotReloadTests : IDisposable
         await Eventually(() => monitor.ReloadCount == 2, "a valid edit after a rejected one was not picked up");
         Assert.Null(monitor.LastReloadError);
         Assert.Equal(["https://four.example"], monitor.CurrentValue.Security.AllowedOrigins);
+    }
+
+    /// <summary>The status of an MCP initialize sent by a browser page on <paramref name="origin"/>.</summary>
+    private static async Task<HttpStatusCode> InitializeFromAsync(InProcessGateway gateway, string origin)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/mcp", UriKind.Relative))
+        {
+            Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"page","version":"1"}}}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        request.Headers.Add("Origin", origin);
+        using var response = await gateway.Http.SendAsync(request);
+        return response.StatusCode;
     }
 
     private static async Task Eventually(Func<bool> condition, string because)

@@ -93,25 +93,38 @@ public sealed class StdioLifecycleTests
         var marker = "life-" + Guid.NewGuid().ToString("N");
         var config = new JsonObject
         {
-            ["sessions"] = new JsonObject { ["max_stdio_processes"] = 1 },
+            ["sessions"] = new JsonObject { ["max_stdio_processes"] = 2 },
             ["servers"] = new JsonArray(SampleStdio("life", marker)),
         };
         await using var gateway = await GatewayInstance.StartAsync(config);
         var legacy = new McpClientOptions { ProtocolVersion = "2025-11-25" };
 
-        // The shared (catalog) process plus one per client session.
+        // The shared (catalog) process, started by the first listing, plus one per client session.
         var first = await gateway.ConnectAsync(legacy);
+        await first.ListToolsAsync();
+        var sharedPid = Assert.Single(await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 1, TimeSpan.FromSeconds(15)));
         await first.CallToolAsync("life__echo", new Dictionary<string, object?> { ["text"] = "a" });
-        var shared = await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 2);
+        var withFirst = await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 2);
+        var firstPid = Assert.Single(withFirst, pid => pid != sharedPid);
 
-        // A second session's process pushes the first session's process out (cap 1 per-client process).
+        // A second session's process fits (cap 2 per-client processes); then the first session is used again.
         await using var second = await gateway.ConnectAsync(legacy);
         await second.CallToolAsync("life__echo", new Dictionary<string, object?> { ["text"] = "b" });
-        await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 2, TimeSpan.FromSeconds(15));
+        var withSecond = await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 3);
+        var secondPid = Assert.Single(withSecond, pid => pid != sharedPid && pid != firstPid);
+        await first.CallToolAsync("life__echo", new Dictionary<string, object?> { ["text"] = "a again" });
+
+        // A third session's process pushes out the least recently used one: the second session's, not the first's.
+        await using var third = await gateway.ConnectAsync(legacy);
+        await third.CallToolAsync("life__echo", new Dictionary<string, object?> { ["text"] = "c" });
+        var withThird = await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 3 && !p.Contains(secondPid), TimeSpan.FromSeconds(15));
+        Assert.Contains(sharedPid, withThird);
+        Assert.Contains(firstPid, withThird);
 
         // Ending a session (DELETE) ends its process.
         await first.DisposeAsync();
         await second.DisposeAsync();
+        await third.DisposeAsync();
         var afterSessions = await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 1, TimeSpan.FromSeconds(15));
 
         // Removing the server from the config ends the shared process too.
