@@ -175,7 +175,7 @@ public sealed partial class McpEndpoint : IEndpointHandler
 
     /// <summary>
     /// The owner named by a stateless request's <c>params.requestState</c> (a retry of an <c>InputRequiredResult</c>), or
-    /// null. Only bodies that mention <c>requestState</c> are parsed; the body is buffered by the pipeline and rewound.
+    /// null. Only bodies that mention <c>requestState</c> are parsed (the pipeline's buffer is read in place).
     /// </summary>
     private async Task<string?> RequestStateOwnerAsync(HttpContext context, string? userKey)
     {
@@ -183,20 +183,8 @@ public sealed partial class McpEndpoint : IEndpointHandler
         {
             return null;
         }
-        var body = context.Request.Body;
-        byte[] bytes;
-        if (body is MemoryStream memory && memory.TryGetBuffer(out var segment))
-        {
-            bytes = segment.AsSpan(0, (int)memory.Length).ToArray();
-        }
-        else
-        {
-            using var copy = new MemoryStream();
-            await body.CopyToAsync(copy, context.RequestAborted);
-            bytes = copy.ToArray();
-        }
-        body.Position = 0;
-        if (bytes.AsSpan().IndexOf("\"requestState\""u8) < 0)
+        var bytes = await BufferedRequestBody.ReadAsync(context);
+        if (bytes.Span.IndexOf("\"requestState\""u8) < 0)
         {
             return null;
         }

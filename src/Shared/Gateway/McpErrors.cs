@@ -9,15 +9,10 @@ public static class McpErrors
     public static Task WriteSessionNotFoundAsync(HttpContext context) =>
         WriteAsync(context, StatusCodes.Status404NotFound, -32001, "Session not found");
 
-    /// <summary>Writes a JSON-RPC error with no id as the whole HTTP response.</summary>
-    public static async Task WriteAsync(HttpContext context, int status, int code, string message, string? retryAfter = null)
+    private static async Task WriteAsync(HttpContext context, int status, int code, string message)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        if (retryAfter is not null)
-        {
-            context.Response.Headers.RetryAfter = retryAfter;
-        }
         var error = new System.Text.Json.Nodes.JsonObject
         {
             ["jsonrpc"] = "2.0",

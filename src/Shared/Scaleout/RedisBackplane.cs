@@ -42,9 +42,6 @@ public sealed partial class RedisBackplane : IAsyncDisposable
     /// </summary>
     public bool IsSettled => IsConnected && Environment.TickCount64 - Interlocked.Read(ref _restoredAt) > ResubscribeGrace.TotalMilliseconds;
 
-    /// <summary>True after this instance left the backplane (drained): nothing more reaches it.</summary>
-    public bool HasLeft { get; private set; }
-
     /// <summary>Connects and starts delivering this instance's messages, in the order they were published, to <paramref name="onMessage"/>.</summary>
     public async Task StartAsync(Func<ReadOnlyMemory<byte>, Task> onMessage, CancellationToken cancellationToken)
     {
@@ -83,7 +80,6 @@ public sealed partial class RedisBackplane : IAsyncDisposable
     /// <summary>Stops receiving messages: from now on other instances see this one as gone.</summary>
     public async Task LeaveAsync()
     {
-        HasLeft = true;
         if (_queue is { } queue)
         {
             _queue = null;

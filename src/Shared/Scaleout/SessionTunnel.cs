@@ -95,7 +95,7 @@ public sealed partial class SessionTunnel : IHostedService
         var frames = Channel.CreateUnbounded<TunnelFrame>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
         var waiting = new Waiting(owner, frames);
         _waiting[exchange] = waiting;
-        byte[] body = [];
+        ReadOnlyMemory<byte> body = default;
         try
         {
             var request = context.Request;
@@ -108,12 +108,8 @@ public sealed partial class SessionTunnel : IHostedService
                 }
             }
             var head = new TunnelRequestHead(_instance.Id, request.Method, request.Scheme, request.Host.Value ?? "", request.Path.Value ?? "", request.QueryString.Value ?? "", headers);
-            using (var buffer = new MemoryStream())
-            {
-                await request.Body.CopyToAsync(buffer, context.RequestAborted);
-                body = buffer.ToArray();
-            }
-            var receivers = await _backplane.PublishAsync(owner, TunnelFrame.Encode(TunnelFrameKind.Request, exchange, JsonSerializer.SerializeToUtf8Bytes(head, TunnelJsonContext.Default.TunnelRequestHead), body));
+            body = await BufferedRequestBody.ReadAsync(context);
+            var receivers = await _backplane.PublishAsync(owner, TunnelFrame.Encode(TunnelFrameKind.Request, exchange, JsonSerializer.SerializeToUtf8Bytes(head, TunnelJsonContext.Default.TunnelRequestHead), body.Span));
             if (receivers == 0)
             {
                 if (!_backplane.IsSettled)
@@ -152,7 +148,7 @@ public sealed partial class SessionTunnel : IHostedService
     /// Ends a forwarded request whose owner cannot answer: a JSON-RPC error for a request that has an id (as an SSE event
     /// when the answer stream had begun), else 503 with Retry-After.
     /// </summary>
-    private static async Task FailAsync(HttpContext context, Waiting waiting, byte[] body, string reason)
+    private static async Task FailAsync(HttpContext context, Waiting waiting, ReadOnlyMemory<byte> body, string reason)
     {
         var id = JsonRpcId(body);
         if (waiting.EventStreamStarted)
@@ -190,11 +186,11 @@ public sealed partial class SessionTunnel : IHostedService
         ["error"] = new System.Text.Json.Nodes.JsonObject { ["code"] = (int)ModelContextProtocol.McpErrorCode.InternalError, ["message"] = reason },
     }.ToJsonString();
 
-    private static System.Text.Json.Nodes.JsonNode? JsonRpcId(byte[] body)
+    private static System.Text.Json.Nodes.JsonNode? JsonRpcId(ReadOnlyMemory<byte> body)
     {
         try
         {
-            return body.Length > 0 && System.Text.Json.Nodes.JsonNode.Parse(body) is System.Text.Json.Nodes.JsonObject message && message["method"] is not null
+            return body.Length > 0 && System.Text.Json.Nodes.JsonNode.Parse(body.Span) is System.Text.Json.Nodes.JsonObject message && message["method"] is not null
                 ? message["id"]?.DeepClone()
                 : null;
         }
