@@ -2,15 +2,13 @@ namespace MasterMcp.Gateway.Search;
 
 /// <summary>
 /// Words users say for what tool texts call otherwise ("folder" for directory, "ticket" for issue, "PR" for pull
-/// request). A query word also matches the other words of its groups, at <see cref="Weight"/> of a literal match.
+/// request). A query word also matches the other words of its groups, at <see cref="ToolIndexSettings.SynonymWeight"/>
+/// of a literal match.
 /// A small hand-written list of everyday software vocabulary: see docs/design.md (Search mode) for how it was
 /// written and how much it changes the measured ranking.
 /// </summary>
 public static class SearchThesaurus
 {
-    /// <summary>How much a match through a synonym counts against a literal match.</summary>
-    public const double Weight = 0.6;
-
     // Each line is one group of interchangeable words or phrases.
     private static readonly string[][] Groups =
     [

@@ -6,17 +6,14 @@ namespace MasterMcp.Gateway.Search;
 /// <summary>
 /// A BM25 index over one list of tools (Robertson and Zaragoza, "The Probabilistic Relevance Framework: BM25 and
 /// Beyond", 2009). Each tool is one document whose fields count with a weight (BM25F-style): its public name ×3, its
-/// title ×2, its description, and the names, descriptions and enum values of its input schema's properties ×1.
+/// title ×2, its description ×1, and the names, descriptions and enum values of its input schema's properties ×1.
 /// Deterministic: equal scores are ordered by public name.
 /// </summary>
 public sealed class ToolIndex
 {
-    private const double K1 = 1.2;
-    private const double B = 0.75;
-    private const double NameWeight = 3;
-    private const double TitleWeight = 2;
     private const int MaxSchemaDepth = 4;
 
+    private readonly ToolIndexSettings _settings;
     private readonly IReadOnlyList<CatalogTool> _tools;
     private readonly Dictionary<string, double>[] _frequencies;
     private readonly double[] _lengths;
@@ -24,8 +21,9 @@ public sealed class ToolIndex
     private readonly double _averageLength;
 
     /// <summary>Indexes <paramref name="tools"/> (the list a session may see).</summary>
-    public ToolIndex(IReadOnlyList<CatalogTool> tools)
+    public ToolIndex(IReadOnlyList<CatalogTool> tools, ToolIndexSettings? settings = null)
     {
+        _settings = settings ?? ToolIndexSettings.Default;
         _tools = tools;
         _frequencies = new Dictionary<string, double>[tools.Count];
         _lengths = new double[tools.Count];
@@ -34,9 +32,9 @@ public sealed class ToolIndex
         {
             var terms = new Dictionary<string, double>(StringComparer.Ordinal);
             var tool = tools[i].Tool;
-            AddField(terms, tools[i].PublicName, NameWeight, ref _lengths[i]);
-            AddField(terms, tool.Title ?? tool.Annotations?.Title, TitleWeight, ref _lengths[i]);
-            AddField(terms, tool.Description, 1, ref _lengths[i]);
+            AddField(terms, tools[i].PublicName, _settings.NameWeight, ref _lengths[i]);
+            AddField(terms, tool.Title ?? tool.Annotations?.Title, _settings.TitleWeight, ref _lengths[i]);
+            AddField(terms, tool.Description, _settings.DescriptionWeight, ref _lengths[i]);
             AddSchema(terms, tool.InputSchema, 0, ref _lengths[i]);
             _frequencies[i] = terms;
             foreach (var term in terms.Keys)
@@ -66,7 +64,7 @@ public sealed class ToolIndex
         var matches = new List<ToolMatch>();
         for (var i = 0; i < _tools.Count; i++)
         {
-            var norm = K1 * (1 - B + (B * _lengths[i] / _averageLength));
+            var norm = _settings.K1 * (1 - _settings.B + (_settings.B * _lengths[i] / _averageLength));
             var score = 0.0;
             foreach (var (literal, alternatives) in units)
             {
@@ -74,7 +72,7 @@ public sealed class ToolIndex
                 var best = Score(i, literal, norm);
                 foreach (var alternative in alternatives)
                 {
-                    best = Math.Max(best, SearchThesaurus.Weight * Score(i, alternative, norm));
+                    best = Math.Max(best, _settings.SynonymWeight * Score(i, alternative, norm));
                 }
                 score += best;
             }
@@ -94,7 +92,7 @@ public sealed class ToolIndex
         {
             if (_frequencies[document].TryGetValue(term, out var tf))
             {
-                score += _idf[term] * tf * (K1 + 1) / (tf + norm);
+                score += _idf[term] * tf * (_settings.K1 + 1) / (tf + norm);
             }
         }
         return score;
