@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using MasterMcp.Configuration;
 using MasterMcp.Gateway;
 using MasterMcp.Gateway.Search;
 using ModelContextProtocol;
@@ -46,6 +47,35 @@ public sealed class RankingTests(ITestOutputHelper output)
         }
 
         Assert.True(Share(ranks, 5) >= 0.90, $"top-5 hit rate {Share(ranks, 5):P1}");
+    }
+
+    [Fact]
+    public void ListedSchemas_InSearchMode_AreAFractionOfTheFullList()
+    {
+        var catalog = CorpusCatalog();
+        var all = ListedBytes(ToolSearch.ListTools(ToolExposure.All, catalog));
+        var search = ListedBytes(ToolSearch.ListTools(ToolExposure.Search, catalog));
+        // What a client then pays per search: the answer of search_tools at the default limit, averaged over the queries.
+        var answers = SearchCorpus.LoadQueries().Select(q => AnswerBytes(catalog, q.Query)).ToList();
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"tools/list of the corpus ({catalog.Count} tools): all {all} bytes, search {search} bytes ({(double)search / all:P1}); " +
+            $"one search_tools answer (limit {ToolSearch.DefaultLimit}): mean {answers.Average():F0}, max {answers.Max()} bytes"));
+
+        Assert.Equal(87, catalog.Count);
+        Assert.True(search * 20 < all, $"search {search} bytes vs all {all}");
+        Assert.True(answers.Average() * 5 < all, $"mean answer {answers.Average():F0} bytes vs all {all}");
+    }
+
+    private static int ListedBytes(IList<Tool> tools) =>
+        JsonSerializer.SerializeToUtf8Bytes(new ListToolsResult { Tools = tools }, McpJsonUtilities.DefaultOptions).Length;
+
+    private static int AnswerBytes(IReadOnlyList<CatalogTool> catalog, string query)
+    {
+        var result = ToolSearch.CallAsync(
+            new CallToolRequestParams { Name = ToolSearch.SearchToolName, Arguments = new Dictionary<string, JsonElement> { ["query"] = JsonSerializer.SerializeToElement(query) } },
+            catalog, (_, _) => throw new InvalidOperationException("search_tools never routes"), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        return JsonSerializer.SerializeToUtf8Bytes(result, McpJsonUtilities.DefaultOptions).Length;
     }
 
     private static double Share(IReadOnlyCollection<(CorpusQuery q, int rank, List<string> top)> ranks, int k) =>
