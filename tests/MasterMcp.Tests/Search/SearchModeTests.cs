@@ -104,6 +104,35 @@ public sealed class SearchModeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CallTool_KeepsTheCallersProgressToken_SoTheRealToolsProgressReachesTheClient()
+    {
+        await using var client = await _gateway.ConnectAsync();
+        var progress = new Recorder();
+
+        var result = await client.CallToolAsync("call_tool", new Dictionary<string, object?>
+        {
+            ["name"] = "every__trigger-long-running-operation",
+            ["arguments"] = new Dictionary<string, object?> { ["duration"] = 1, ["steps"] = 2 },
+        }, progress);
+
+        Assert.NotEqual(true, result.IsError);
+        Assert.Equal([1f, 2f], progress.Values.Select(v => v.Progress));
+    }
+
+    private sealed class Recorder : IProgress<ProgressNotificationValue>
+    {
+        public List<ProgressNotificationValue> Values { get; } = [];
+
+        public void Report(ProgressNotificationValue value)
+        {
+            lock (Values)
+            {
+                Values.Add(value);
+            }
+        }
+    }
+
+    [Fact]
     public async Task CallTool_WithAnUnknownName_AnswersExactlyLikeADirectCallOfAnUnknownTool()
     {
         await using var client = await _gateway.ConnectAsync();
