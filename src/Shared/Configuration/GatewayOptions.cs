@@ -13,6 +13,10 @@ public sealed record GatewayOptions
     public ScaleoutOptions Scaleout { get; set; } = new();
     public CredentialOptions Credentials { get; set; } = new();
     public AuthOptions? Auth { get; set; }
+
+    /// <summary>tool_exposure of <c>/mcp</c>: "all" (every tool listed) or "search" (only search_tools and call_tool).</summary>
+    public ToolExposure ToolExposure { get; set; } = ToolExposure.All;
+
     public IReadOnlyList<ServerOptions> Servers { get; set; } = [];
 }
 

@@ -19,6 +19,16 @@ public sealed partial class GatewayBackgroundService(Catalog catalog, BackendReg
     {
         catalog.Changed += NotifyClients;
         catalog.ClientChanged += NotifyClient;
+        // A reload that switches tool_exposure changes every client's tool list without touching the catalog.
+        var exposure = options.CurrentValue.ToolExposure;
+        using var exposureChanges = options.OnChange((current, _) =>
+        {
+            if (current.ToolExposure != exposure)
+            {
+                exposure = current.ToolExposure;
+                NotifyClients();
+            }
+        });
         var nextProbe = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         var probing = new Dictionary<string, Task>(StringComparer.Ordinal);
         var nextEviction = DateTimeOffset.UtcNow.AddSeconds(30);

@@ -1,7 +1,10 @@
 using MasterMcp.Auth;
 using MasterMcp.Backends;
+using MasterMcp.Configuration;
 using MasterMcp.Credentials;
+using MasterMcp.Gateway.Search;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -14,7 +17,8 @@ namespace MasterMcp.Gateway;
 /// that owns the public name, under its original name. Backend errors keep their JSON-RPC code, message and data; a tool
 /// error stays a tool result.
 /// </summary>
-public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry registry, BackendRequestTracker tracker, ProgressRelay progress, MrtrBridge bridge, UserBackendAccess userAccess, ILogger<GatewayHandlers> logger)
+public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry registry, BackendRequestTracker tracker, ProgressRelay progress, MrtrBridge bridge, UserBackendAccess userAccess,
+    IOptionsMonitor<GatewayOptions> options, ILogger<GatewayHandlers> logger)
 {
     private long _nextRequestId;
 
@@ -22,7 +26,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     {
         registry.Track(context.Server, Auth.GatewayUser.FromPrincipal(context.User));
         var snapshot = await catalog.GetAsync(context, cancellationToken);
-        return new ListToolsResult { Tools = [.. snapshot.Tools.Select(t => t.Tool)] };
+        return new ListToolsResult { Tools = ToolSearch.ListTools(options.CurrentValue.ToolExposure, snapshot.Tools) };
     }
 
     public async ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> context, CancellationToken cancellationToken)
@@ -54,6 +58,18 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         {
             return await resumed;
         }
+        if (ToolSearch.Handles(options.CurrentValue.ToolExposure, request.Name))
+        {
+            // search_tools ranks what this session may see; call_tool's inner call takes the same path as a direct one.
+            var visible = await catalog.GetAsync(context, cancellationToken);
+            return await ToolSearch.CallAsync(request, visible.Tools, (inner, token) => new ValueTask<CallToolResult>(RouteToolCallAsync(context, inner, token)), cancellationToken);
+        }
+        return await RouteToolCallAsync(context, request, cancellationToken);
+    }
+
+    /// <summary>An ordinary tools/call: the owner of the public name gets the call under the tool's original name.</summary>
+    private async Task<CallToolResult> RouteToolCallAsync(RequestContext<CallToolRequestParams> context, CallToolRequestParams request, CancellationToken cancellationToken)
+    {
         var snapshot = await catalog.GetAsync(context, cancellationToken);
         var tool = snapshot.FindTool(request.Name);
         if (tool is null && catalog.ForgetFailures())
