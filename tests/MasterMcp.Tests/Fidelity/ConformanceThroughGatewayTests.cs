@@ -26,8 +26,10 @@ public sealed class ConformanceThroughGatewayTests(ConformanceServerFixture fixt
         var runner = ConformanceRunner.Locate();
         var listed = await runner.ListServerScenariosAsync();
 
-        await using var unprefixed = await StartGatewayAsync(prefix: "");
-        await using var prefixed = await StartGatewayAsync(prefix: null);
+        // The gateways keep their state in Table Storage (Azurite), as in production; each has its own tables.
+        await using var azurite = await AzuriteFixture.StartNewAsync();
+        await using var unprefixed = await StartGatewayAsync(azurite, prefix: "");
+        await using var prefixed = await StartGatewayAsync(azurite, prefix: null);
 
         var directTask = runner.RunServerAsync(fixture.Server.McpUrl.ToString(), new ConformanceRunOptions { Suite = "all" });
         var unprefixedTask = runner.RunServerAsync(LocalhostUrl(unprefixed), new ConformanceRunOptions { Suite = "all" });
@@ -87,14 +89,20 @@ public sealed class ConformanceThroughGatewayTests(ConformanceServerFixture fixt
         return regressions;
     }
 
-    private async Task<GatewayInstance> StartGatewayAsync(string? prefix)
+    private async Task<GatewayInstance> StartGatewayAsync(AzuriteFixture azurite, string? prefix)
     {
         var server = new JsonObject { ["id"] = "conformance", ["url"] = fixture.Server.McpUrl.ToString(), ["transport"] = "streamable_http" };
         if (prefix is not null)
         {
             server["prefix"] = prefix;
         }
-        return await GatewayInstance.StartAsync(new JsonObject { ["servers"] = new JsonArray(server) });
+        return await GatewayInstance.StartAsync(
+            new JsonObject
+            {
+                ["servers"] = new JsonArray(server),
+                ["storage"] = new JsonObject { ["table_prefix"] = "conf" + (prefix is null ? "prefixed" : "unprefixed") },
+            },
+            azurite.ConnectionString);
     }
 
     // dns-rebinding-protection tests whoever answers at the URL (the gateway) and needs a localhost URL.
