@@ -16,6 +16,9 @@ namespace MasterMcp.Tests.Gateway;
 public sealed class SessionEventStreamsTests
 {
     private static readonly TimeSpan Idle = TimeSpan.FromMinutes(5);
+
+    /// <summary>Only so that a broken store fails the test instead of hanging it; the waits themselves are on signals.</summary>
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
     private readonly FakeTimeProvider _time = new();
     private readonly DownstreamSessions _sessions;
     private readonly SessionEventStreams _store;
@@ -47,12 +50,12 @@ public sealed class SessionEventStreamsTests
         var waiting = events.MoveNextAsync().AsTask();
         Assert.False(waiting.IsCompleted);
         await writer.WriteEventAsync(Message(4));
-        Assert.True(await waiting);
+        Assert.True(await waiting.WaitAsync(Bound));
         Assert.Equal(4, Number(events.Current));
 
         var end = events.MoveNextAsync().AsTask();
         await writer.DisposeAsync();
-        Assert.False(await end);
+        Assert.False(await end.WaitAsync(Bound));
     }
 
     [Fact]
@@ -124,7 +127,7 @@ public sealed class SessionEventStreamsTests
 
         await _sessions.EndAsync("s1");
 
-        Assert.False(await waiting);
+        Assert.False(await waiting.WaitAsync(Bound));
         Assert.Equal(SessionEventStreams.Resumption.Unknown, _store.Check(id, "s1"));
         Assert.Equal(SessionEventStreams.Resumption.Complete, _store.Check(otherId, "s2"));
         Assert.Equal(0, _store.CountAfter(id));
