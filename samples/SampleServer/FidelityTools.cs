@@ -62,6 +62,7 @@ public sealed class FidelityTools
         return $"{result.Action}:{answer}";
     }
 
+#pragma warning disable MCP9005 // Sampling and logging are deprecated for 2026-07-28 (SEP-2577); this test backend exercises them for earlier revisions.
     [McpServerTool(Name = "sample"), Description("Asks the client to sample a message for the prompt and returns the text that came back.")]
     public static async Task<string> Sample(McpServer server, string prompt, CancellationToken cancellationToken)
     {
@@ -96,6 +97,8 @@ public sealed class FidelityTools
         }
         return "logged";
     }
+
+#pragma warning restore MCP9005
 
     [McpServerTool(Name = "protocol_version"), Description("The protocol version this session negotiated with its client.")]
     public static string ProtocolVersion(McpServer server) => server.NegotiatedProtocolVersion ?? "(none)";

@@ -93,6 +93,9 @@ public sealed record SessionOptions
     /// <summary>per_client stdio processes one user's sessions may hold together (not applied without auth, where there are no users).</summary>
     public int MaxStdioProcessesPerUser { get; set; } = 8;
 
+    /// <summary>Events one SSE stream keeps for Last-Event-ID resumption; a client resuming from before the oldest one kept is refused.</summary>
+    public int StreamBufferEvents { get; set; } = 1000;
+
     /// <summary>The idle timeout in force (seconds when set, else minutes).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public TimeSpan IdleTimeout => IdleTimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromMinutes(IdleTimeoutMinutes);

@@ -12,7 +12,7 @@ namespace MasterMcp.Gateway;
 /// backend sessions left idle, lets expired stream events go, and closes every backend (killing stdio process trees) when the host stops.
 /// </summary>
 public sealed partial class GatewayBackgroundService(Catalog catalog, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, ILogger<GatewayBackgroundService> logger,
-    Microsoft.Extensions.Caching.Distributed.IDistributedCache streamEvents) : BackgroundService
+    SessionEventStreams streamEvents) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -37,8 +37,8 @@ public sealed partial class GatewayBackgroundService(Catalog catalog, BackendReg
             using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                // The in-memory cache drops expired entries (stream events of ended sessions) only when it is used.
-                await streamEvents.GetAsync("mastermcp:sweep", stoppingToken);
+                // Stream events older than the idle timeout, and ended streams idle that long, go.
+                streamEvents.Sweep();
                 var now = DateTimeOffset.UtcNow;
                 foreach (var definition in registry.Definitions)
                 {

@@ -204,6 +204,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         return new EmptyResult();
     }
 
+#pragma warning disable MCP9005 // logging/setLevel is deprecated for 2026-07-28 (SEP-2577); clients on earlier revisions still send it.
     public async ValueTask<EmptyResult> SetLoggingLevelAsync(RequestContext<SetLevelRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("logging/setLevel needs params", McpErrorCode.InvalidParams);
@@ -227,6 +228,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         }));
         return new EmptyResult();
     }
+#pragma warning restore MCP9005
 
     private static bool HasResourceReferences(IEnumerable<ContentBlock>? content) =>
         content?.Any(c => c is ResourceLinkBlock or EmbeddedResourceBlock) == true;

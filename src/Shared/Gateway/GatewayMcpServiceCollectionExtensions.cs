@@ -33,10 +33,14 @@ public static class GatewayMcpServiceCollectionExtensions
         services.AddSingleton<IReadinessCheck, BackendsReadinessCheck>();
         services.AddHostedService<GatewayBackgroundService>();
         services.AddRouting();
-        // Expired stream events are removed when the cache is touched after this long; the background service touches it.
-        services.AddDistributedMemoryCache(cache => cache.ExpirationScanFrequency = TimeSpan.FromSeconds(Math.Clamp(options.Sessions.IdleTimeout.TotalSeconds / 2, 1, 60)));
+        // Priming events, retry and Last-Event-ID resumption (2025-11-25 SSE polling), kept by the session's owner; the
+        // SDK's transport takes the store from DI.
+        services.AddSingleton<SessionEventStreams>();
+#pragma warning disable MCP9006 // The event store serves stateful (2025-11-25 and earlier) sessions, which the gateway must keep serving.
+        services.AddSingleton<ISseEventStreamStore>(sp => sp.GetRequiredService<SessionEventStreams>());
+#pragma warning restore MCP9006
 
-        services.AddMcpServer(server =>
+        var mcp = services.AddMcpServer(server =>
             {
                 server.ServerInfo = new Implementation { Name = ProductInfo.Name, Title = "Master MCP Server", Version = ProductInfo.Version };
                 server.Capabilities = new ServerCapabilities
@@ -45,13 +49,17 @@ public static class GatewayMcpServiceCollectionExtensions
                     Prompts = new PromptsCapability { ListChanged = true },
                     Resources = new ResourcesCapability { ListChanged = true, Subscribe = true },
                     Completions = new CompletionsCapability(),
+#pragma warning disable MCP9005 // Logging is deprecated for 2026-07-28 (SEP-2577); clients on earlier revisions use it.
                     Logging = new LoggingCapability(),
+#pragma warning restore MCP9005
                 };
             })
             .WithHttpTransport(transport =>
             {
                 transport.SessionMode = HttpServerSessionMode.StatefulForInitializeClients;
+#pragma warning disable MCP9006 // Stateful sessions are back-compat-only in the SDK; clients that initialize (2025-11-25 and earlier) need them.
                 transport.IdleTimeout = options.Sessions.IdleTimeout;
+#pragma warning restore MCP9006
 #pragma warning disable MCPEXP002 // RunSessionHandler is experimental; it is the only hook that sees a session end.
                 transport.RunSessionHandler = async (context, server, cancellationToken) =>
                 {
@@ -63,7 +71,9 @@ public static class GatewayMcpServiceCollectionExtensions
                         context.RequestServices.GetRequiredService<DownstreamSessions>().Begin(server, Auth.GatewayUser.From(context));
                     }
                     // A client's roots changed: tell each of its own backend sessions, which may ask it for roots again.
+#pragma warning disable MCP9005 // Roots are deprecated for 2026-07-28 (SEP-2577); clients on earlier revisions use them.
                     await using var roots = server.RegisterNotificationHandler(NotificationMethods.RootsListChangedNotification, (notification, ct) =>
+#pragma warning restore MCP9005
                         server.SessionId is { } sessionId
                             ? new ValueTask(registry.ForwardToBackendsAsync(sessionId, notification.Method, notification.Params, ct))
                             : ValueTask.CompletedTask);
@@ -81,15 +91,6 @@ public static class GatewayMcpServiceCollectionExtensions
                 };
 #pragma warning restore MCPEXP002
             })
-            // Priming events, retry and Last-Event-ID resumption (2025-11-25 SSE polling). The in-memory cache serves one
-            // instance; registering a shared IDistributedCache before this makes streams resumable on any instance.
-            // Events of a stream are only worth keeping while its session may still resume it: they expire with the
-            // session's idle timeout instead of outliving it.
-            .WithDistributedCacheEventStreamStore(store =>
-            {
-                store.EventSlidingExpiration = options.Sessions.IdleTimeout;
-                store.MetadataSlidingExpiration = options.Sessions.IdleTimeout;
-            })
             .WithMessageFilters(filters => filters.AddIncomingFilter(StorageErrorsAsJsonRpc))
             .WithRequestFilters(filters => filters.AddCallToolFilter(StorageErrorsInToolResults))
             .WithListToolsHandler((c, ct) => Handlers(c).ListToolsAsync(c, ct))
@@ -101,8 +102,10 @@ public static class GatewayMcpServiceCollectionExtensions
             .WithReadResourceHandler((c, ct) => Handlers(c).ReadResourceAsync(c, ct))
             .WithCompleteHandler((c, ct) => Handlers(c).CompleteAsync(c, ct))
             .WithSubscribeToResourcesHandler((c, ct) => Handlers(c).SubscribeAsync(c, ct))
-            .WithUnsubscribeFromResourcesHandler((c, ct) => Handlers(c).UnsubscribeAsync(c, ct))
-            .WithSetLoggingLevelHandler((c, ct) => Handlers(c).SetLoggingLevelAsync(c, ct));
+            .WithUnsubscribeFromResourcesHandler((c, ct) => Handlers(c).UnsubscribeAsync(c, ct));
+#pragma warning disable MCP9005 // logging/setLevel is deprecated for 2026-07-28 (SEP-2577); clients on earlier revisions send it.
+        mcp.WithSetLoggingLevelHandler((c, ct) => Handlers(c).SetLoggingLevelAsync(c, ct));
+#pragma warning restore MCP9005
         return services;
     }
 

@@ -33,13 +33,14 @@ public sealed partial class McpEndpoint : IEndpointHandler
     private readonly DrainCoordinator _drain;
     private readonly OwnerRoutes _routes;
     private readonly SessionTunnel? _tunnel;
+    private readonly SessionEventStreams _streams;
     private readonly ILogger<McpEndpoint> _logger;
 
-    public McpEndpoint(IServiceProvider services, SessionStore sessions, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, DrainCoordinator drain, OwnerRoutes routes, ILogger<McpEndpoint> logger)
+    public McpEndpoint(IServiceProvider services, SessionStore sessions, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, DrainCoordinator drain, OwnerRoutes routes,
+        SessionEventStreams streams, ILogger<McpEndpoint> logger)
     {
         _logger = logger;
         _options = options;
-        _logger = logger;
         var app = new ApplicationBuilder(services);
         app.UseRouting();
         app.UseEndpoints(endpoints => endpoints.MapMcp(Path));
@@ -48,6 +49,7 @@ public sealed partial class McpEndpoint : IEndpointHandler
         _registry = registry;
         _drain = drain;
         _routes = routes;
+        _streams = streams;
         _tunnel = services.GetService<SessionTunnel>();
     }
 
@@ -130,6 +132,13 @@ public sealed partial class McpEndpoint : IEndpointHandler
             }
         }
         var isStream = HttpMethods.IsGet(context.Request.Method);
+        if (isStream && context.Request.Headers["Last-Event-ID"].ToString() is { Length: > 0 } lastEventId
+            && _streams.Check(lastEventId, sessionId) == SessionEventStreams.Resumption.EventsLost)
+        {
+            var sessions = _options.CurrentValue.Sessions;
+            await McpErrors.WriteEventsLostAsync(context, sessions.StreamBufferEvents, sessions.IdleTimeout);
+            return;
+        }
         using (isStream ? default(DrainCoordinator.InFlightScope?) : _drain.Enter())
         {
             await InvokeSdkAsync(context);
