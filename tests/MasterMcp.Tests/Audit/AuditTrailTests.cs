@@ -229,7 +229,8 @@ public sealed class AuditTrailTests(AzuriteFixture azurite)
         for (var i = 2; i <= 5; i++)
         {
             // Each call completes although the table does not answer: the request never waits for the audit table.
-            var result = await client.CallToolAsync("alpha__echo", new Dictionary<string, object?> { ["text"] = i.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            var result = await client.CallToolAsync("alpha__echo", new Dictionary<string, object?> { ["text"] = i.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+                .AsTask().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.NotEqual(true, result.IsError);
         }
 
