@@ -10,7 +10,9 @@ public sealed class AuditMetrics
 
     private readonly Counter<long> _dropped;
     private readonly Counter<long> _writeFailures;
+    private long _droppedTotal;
 
+    /// <summary>Creates the meter through the host's factory (one per container, so tests and hosts do not share counts).</summary>
     public AuditMetrics(IMeterFactory meters)
     {
         ArgumentNullException.ThrowIfNull(meters);
@@ -21,8 +23,6 @@ public sealed class AuditMetrics
 
     /// <summary>Events dropped so far by this instance.</summary>
     public long Dropped => Interlocked.Read(ref _droppedTotal);
-
-    private long _droppedTotal;
 
     /// <summary>Counts one event dropped at a full queue; returns the total so far.</summary>
     public long OnDropped()

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using MasterMcp.Audit;
+using MasterMcp.Configuration;
 using MasterMcp.Scaleout;
 using MasterMcp.Storage;
 using MasterMcp.Tests.Auth;
@@ -14,7 +15,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using MasterMcp.Configuration;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -65,21 +65,29 @@ public sealed class AuditTrailTests(AzuriteFixture azurite)
         // A refresh grant, the revocation of the grant (RFC 7009), a refresh refused after it, and a disconnect.
         var (refreshStatus, refreshed) = await AuthTestKit.TokenAsync(gateway, new Dictionary<string, string>
         {
-            ["grant_type"] = "refresh_token", ["refresh_token"] = tokens["refresh_token"]!.GetValue<string>(), ["client_id"] = clientId, ["client_secret"] = secret!,
+            ["grant_type"] = "refresh_token",
+            ["refresh_token"] = tokens["refresh_token"]!.GetValue<string>(),
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
         });
         Assert.Equal(HttpStatusCode.OK, refreshStatus);
         var refreshToken = refreshed["refresh_token"]!.GetValue<string>();
         using (var http = new HttpClient())
         using (var revoke = await http.PostAsync(new Uri(gateway, "/revoke"), new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["token"] = refreshToken, ["client_id"] = clientId, ["client_secret"] = secret!,
+            ["token"] = refreshToken,
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
         })))
         {
             Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
         }
         var (deniedStatus, _) = await AuthTestKit.TokenAsync(gateway, new Dictionary<string, string>
         {
-            ["grant_type"] = "refresh_token", ["refresh_token"] = refreshToken, ["client_id"] = clientId, ["client_secret"] = secret!,
+            ["grant_type"] = "refresh_token",
+            ["refresh_token"] = refreshToken,
+            ["client_id"] = clientId,
+            ["client_secret"] = secret!,
         });
         Assert.Equal(HttpStatusCode.BadRequest, deniedStatus);
         await DelegatedFlowTests.LinkFromConnectionsAsync(bed, browser, "prot", disconnectFirst: true);
