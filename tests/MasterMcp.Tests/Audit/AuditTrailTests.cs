@@ -149,6 +149,25 @@ public sealed class AuditTrailTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task ConsentDenied_IsAudited_AndAuditEventsOutliveAQuieterLoggingLevel()
+    {
+        // logging.level warning silences Information diagnostics, but not the audit record.
+        await using var bed = await CredentialsBed.StartAsync(azurite, configure: c => c["logging"]!["level"] = "warning");
+        var (clientId, _) = await AuthTestKit.RegisterAsync(bed.A.BaseAddress);
+        var (_, challenge) = AuthTestKit.Pkce();
+        using var browser = new BrowserDriver { Login = "alice", Decision = "deny" };
+
+        var final = await browser.RunAsync(AuthTestKit.AuthorizeUrl(bed.A.BaseAddress, clientId, challenge), AuthTestKit.Redirect);
+
+        Assert.Equal("access_denied", AuthTestKit.Query(final, "error"));
+        var denied = Assert.Single(AuditLog.In(bed.Logs));
+        Assert.Equal(("oauth.consent", "denied", clientId, "mcp", "the user denied the request"), (denied.Action, denied.Outcome, denied["ClientId"], denied["PublicName"], denied["Reason"]));
+        // Consent comes before the upstream login: nobody is signed in yet, so there is no subject to name.
+        Assert.Null(denied["Subject"]);
+        Assert.DoesNotContain(bed.Logs.Entries, e => e.StartsWith("Information ", StringComparison.Ordinal) && !e.StartsWith("Information " + AuditTrail.Category, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task IncludeArguments_PutsArgumentsInTheEvent_WithSecretKeysAndTokenLookingValuesRedacted()
     {
         await using var backend = await TestServerProcess.StartAsync("SampleServer", "--name", "alpha");
