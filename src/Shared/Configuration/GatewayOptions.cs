@@ -12,6 +12,7 @@ public sealed record GatewayOptions
     public SessionOptions Sessions { get; set; } = new();
     public ScaleoutOptions Scaleout { get; set; } = new();
     public CredentialOptions Credentials { get; set; } = new();
+    public AuditOptions Audit { get; set; } = new();
     public AuthOptions? Auth { get; set; }
 
     /// <summary>tool_exposure of <c>/mcp</c>: "all" (every tool listed) or "search" (only search_tools and call_tool).</summary>
@@ -125,4 +126,20 @@ public sealed record CredentialOptions
 
     /// <summary>How often expired token rows are removed on the standalone host (the Functions host uses a timer trigger).</summary>
     public int CleanupIntervalMinutes { get; set; } = 15;
+}
+
+/// <summary>The audit trail: one event per MCP call and per OAuth grant, consent, backend connection and revocation.</summary>
+public sealed record AuditOptions
+{
+    /// <summary>Include the call's arguments (redacted on a best-effort basis) in each event; off by default.</summary>
+    public bool IncludeArguments { get; set; }
+
+    /// <summary>Also write each event as a row of the <c>audit</c> table, off the request path.</summary>
+    public bool Table { get; set; }
+
+    /// <summary>Days an audit row is kept (from when it was written); expired rows are removed periodically.</summary>
+    public int RetentionDays { get; set; } = 90;
+
+    /// <summary>Events waiting to be written to the table; when full, new events are dropped (and counted), never waited for.</summary>
+    public int QueueCapacity { get; set; } = 10_000;
 }

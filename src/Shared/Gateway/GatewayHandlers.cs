@@ -1,3 +1,4 @@
+using MasterMcp.Audit;
 using MasterMcp.Auth;
 using MasterMcp.Backends;
 using MasterMcp.Configuration;
@@ -18,7 +19,7 @@ namespace MasterMcp.Gateway;
 /// error stays a tool result.
 /// </summary>
 public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry registry, BackendRequestTracker tracker, ProgressRelay progress, MrtrBridge bridge, UserBackendAccess userAccess,
-    IOptionsMonitor<GatewayOptions> options, ILogger<GatewayHandlers> logger)
+    IOptionsMonitor<GatewayOptions> options, AuditTrail audit, ILogger<GatewayHandlers> logger)
 {
     private long _nextRequestId;
 
@@ -52,7 +53,35 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
 
     public async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken)
     {
-        var request = context.Params ?? throw new McpProtocolException("tools/call needs params", McpErrorCode.InvalidParams);
+        var request = context.Params;
+        var scope = audit.Begin(AuditAction.ToolCall, GatewayUser.FromPrincipal(context.User), request?.Name, () => AuditRedactor.Arguments(request?.Arguments));
+        try
+        {
+            var result = await CallToolAsync(context, scope, cancellationToken);
+            if (result.IsError == true)
+            {
+                scope.ToolError();
+            }
+            else
+            {
+                scope.Ok();
+            }
+            return result;
+        }
+        catch (Exception ex)
+        {
+            scope.Fail(ex);
+            throw;
+        }
+    }
+
+    private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> context, AuditScope scope, CancellationToken cancellationToken)
+    {
+        if (context.Params is not { } request)
+        {
+            scope.Refuse("no params");
+            throw new McpProtocolException("tools/call needs params", McpErrorCode.InvalidParams);
+        }
         // A 2026-07-28 client's retry of a bridged call: its answers go to the waiting backend request.
         if (bridge.TryResume<CallToolResult>(request.RequestState, Auth.GatewayUser.FromPrincipal(context.User)?.Key, request.InputResponses, cancellationToken, out var resumed))
         {
@@ -62,13 +91,13 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         {
             // search_tools ranks what this session may see; call_tool's inner call takes the same path as a direct one.
             var visible = await catalog.GetAsync(context, cancellationToken);
-            return await ToolSearch.CallAsync(request, visible.Tools, (inner, token) => new ValueTask<CallToolResult>(RouteToolCallAsync(context, inner, token)), cancellationToken);
+            return await ToolSearch.CallAsync(request, visible.Tools, (inner, token) => new ValueTask<CallToolResult>(RouteToolCallAsync(context, scope, inner, token)), cancellationToken);
         }
-        return await RouteToolCallAsync(context, request, cancellationToken);
+        return await RouteToolCallAsync(context, scope, request, cancellationToken);
     }
 
     /// <summary>An ordinary tools/call: the owner of the public name gets the call under the tool's original name.</summary>
-    private async Task<CallToolResult> RouteToolCallAsync(RequestContext<CallToolRequestParams> context, CallToolRequestParams request, CancellationToken cancellationToken)
+    private async Task<CallToolResult> RouteToolCallAsync(RequestContext<CallToolRequestParams> context, AuditScope scope, CallToolRequestParams request, CancellationToken cancellationToken)
     {
         var snapshot = await catalog.GetAsync(context, cancellationToken);
         var tool = snapshot.FindTool(request.Name);
@@ -83,15 +112,24 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
             if (tool is null)
             {
                 // A name of a per-user backend the user has not connected yet is not listed: lead them to connect.
-                var unconnected = catalog.FindUserBackendByPrefix(request.Name) ?? throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
+                var unconnected = catalog.FindUserBackendByPrefix(request.Name);
+                if (unconnected is null)
+                {
+                    scope.Refuse("unknown tool");
+                    throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
+                }
+                scope.Target(unconnected.Id, null);
                 await OnBackendAsync(unconnected, context.Server, context.User, request.Meta, (_, _, _) => Task.FromResult(true), cancellationToken);
+                scope.Refuse("unknown tool");
                 throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
             }
+            scope.Target(tool.BackendId, tool.OriginalName);
             return await CallListedToolAsync(context, request, tool, cancellationToken);
         }
         catch (ConnectLinkException ex)
         {
             // Clients without URL elicitation get the link as a tool error they can show.
+            scope.Refused("not connected: the user must connect their account");
             return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = ex.Message }] };
         }
     }
@@ -110,9 +148,36 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
 
     public async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> context, CancellationToken cancellationToken)
     {
-        var request = context.Params ?? throw new McpProtocolException("prompts/get needs params", McpErrorCode.InvalidParams);
+        var request = context.Params;
+        var scope = audit.Begin(AuditAction.PromptGet, GatewayUser.FromPrincipal(context.User), request?.Name, () => AuditRedactor.Arguments(request?.Arguments));
+        try
+        {
+            var result = await GetPromptAsync(context, scope, cancellationToken);
+            scope.Ok();
+            return result;
+        }
+        catch (Exception ex)
+        {
+            scope.Fail(ex);
+            throw;
+        }
+    }
+
+    private async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> context, AuditScope scope, CancellationToken cancellationToken)
+    {
+        if (context.Params is not { } request)
+        {
+            scope.Refuse("no params");
+            throw new McpProtocolException("prompts/get needs params", McpErrorCode.InvalidParams);
+        }
         var snapshot = await catalog.GetAsync(context, cancellationToken);
-        var prompt = snapshot.FindPrompt(request.Name) ?? throw new McpProtocolException($"Unknown prompt: '{request.Name}'", McpErrorCode.InvalidParams);
+        var prompt = snapshot.FindPrompt(request.Name);
+        if (prompt is null)
+        {
+            scope.Refuse("unknown prompt");
+            throw new McpProtocolException($"Unknown prompt: '{request.Name}'", McpErrorCode.InvalidParams);
+        }
+        scope.Target(prompt.BackendId, prompt.OriginalName);
         var definition = Owner(prompt.BackendId);
         var result = await OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<GetPromptRequestParams, GetPromptResult>(client, RequestMethods.PromptsGet,
             new GetPromptRequestParams { Name = prompt.OriginalName, Arguments = request.Arguments, Meta = meta }, id, cancellationToken), cancellationToken);
@@ -121,10 +186,35 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
 
     public async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> context, CancellationToken cancellationToken)
     {
-        var request = context.Params ?? throw new McpProtocolException("resources/read needs params", McpErrorCode.InvalidParams);
+        var scope = audit.Begin(AuditAction.ResourceRead, GatewayUser.FromPrincipal(context.User), context.Params?.Uri);
+        try
+        {
+            var result = await ReadResourceAsync(context, scope, cancellationToken);
+            scope.Ok();
+            return result;
+        }
+        catch (Exception ex)
+        {
+            scope.Fail(ex);
+            throw;
+        }
+    }
+
+    private async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> context, AuditScope scope, CancellationToken cancellationToken)
+    {
+        if (context.Params is not { } request)
+        {
+            scope.Refuse("no params");
+            throw new McpProtocolException("resources/read needs params", McpErrorCode.InvalidParams);
+        }
         var snapshot = await catalog.GetAsync(context, cancellationToken);
-        var (definition, originalUri) = ResolveUri(snapshot, request.Uri)
-            ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
+        if (ResolveUri(snapshot, request.Uri) is not { } resolved)
+        {
+            scope.Refuse("unknown resource");
+            throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
+        }
+        var (definition, originalUri) = resolved;
+        scope.Target(definition.Id, originalUri);
         var result = await OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<ReadResourceRequestParams, ReadResourceResult>(client, RequestMethods.ResourcesRead,
             new ReadResourceRequestParams { Uri = originalUri, Meta = meta }, id, cancellationToken), cancellationToken);
         if (definition.Prefix.Length == 0)
@@ -301,7 +391,8 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         }
         catch (BackendUnavailableException ex) when (ConsentRequiredException.Find(ex) is null)
         {
-            throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
+            // The inner exception is not sent to the client; it tells the audit trail the call was refused, not failed.
+            throw new McpProtocolException(ex.Message, ex, McpErrorCode.InternalError);
         }
         var (backendMeta, progressRoute) = progress.Map(meta, server);
         using (progressRoute)

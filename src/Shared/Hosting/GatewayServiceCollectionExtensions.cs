@@ -1,3 +1,4 @@
+using MasterMcp.Audit;
 using MasterMcp.Auth;
 using MasterMcp.Configuration;
 using MasterMcp.Credentials;
@@ -39,6 +40,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<TokenProtector>();
         services.AddSingleton<TokenVault>();
         services.AddHostedService<TokenKeyWarningService>();
+        services.AddAuditTrail();
         services.AddBackendCredentials();
         services.AddGatewayAuth();
         services.AddScaleout(startup);
