@@ -64,7 +64,7 @@ public sealed record SecurityOptions
     public string OriginSecretHeader { get; set; } = "X-Origin-Secret";
     public IReadOnlyList<string> AllowedOrigins { get; set; } = [];
 
-    /// <summary>Requests per minute to /mcp and the OAuth endpoints, per subject, client id and source address (per instance).</summary>
+    /// <summary>Requests per minute to /mcp and the OAuth endpoints, per subject, client id and source address (shared across instances with Redis).</summary>
     public RateLimitOptions RateLimits { get; set; } = new();
 }
 
@@ -88,6 +88,12 @@ public sealed record SessionOptions
 
     /// <summary>per_client stdio processes one user's sessions may hold together (not applied without auth, where there are no users).</summary>
     public int MaxStdioProcessesPerUser { get; set; } = 8;
+
+    /// <summary>Client sessions one user may hold at once (all instances, with Redis); 0 turns the cap off. Not applied without auth.</summary>
+    public int MaxSessionsPerUser { get; set; } = 64;
+
+    /// <summary>Open streams (GET streams, subscriptions/listen) one user may hold at once; 0 turns the cap off. Not applied without auth.</summary>
+    public int MaxStreamsPerUser { get; set; } = 32;
 
     /// <summary>The idle timeout in force (seconds when set, else minutes).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
