@@ -44,7 +44,8 @@ public static class McpErrors
 
     /// <summary>
     /// The JSON-RPC request a POST carries, read by the SDK's own deserializer (so the gateway sees the same method the SDK
-    /// will act on), or null. Only bodies containing <paramref name="mustContain"/> (when given) are parsed.
+    /// will act on), or null. Only bodies containing <paramref name="mustContain"/> (when given) — or any JSON escape, which
+    /// could spell it differently (<c>"\u0069nitialize"</c>) — are parsed.
     /// </summary>
     public static async Task<JsonRpcRequest?> ReadRequestAsync(HttpContext context, string? mustContain = null)
     {
@@ -53,7 +54,7 @@ public static class McpErrors
             return null;
         }
         var bytes = await BufferedRequestBody.ReadAsync(context);
-        if (mustContain is not null && bytes.Span.IndexOf(System.Text.Encoding.UTF8.GetBytes(mustContain)) < 0)
+        if (mustContain is not null && bytes.Span.IndexOf(System.Text.Encoding.UTF8.GetBytes(mustContain)) < 0 && bytes.Span.IndexOf((byte)'\\') < 0)
         {
             return null;
         }

@@ -173,6 +173,28 @@ public sealed class RequestRateLimitTests
         Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], statuses);
     }
 
+    [Fact]
+    public async Task ManyClientIds_FromOneAddress_AreCaughtByTheAddressLimit()
+    {
+        await using var gateway = await GatewayInstance.StartAsync(new JsonObject
+        {
+            ["security"] = new JsonObject { ["rate_limits"] = new JsonObject { ["per_client_per_minute"] = 2, ["per_address_per_minute"] = 5 } },
+        });
+        using var http = new HttpClient();
+        var statuses = new List<HttpStatusCode>();
+        JsonNode? last = null;
+        for (var i = 0; i < 6; i++)
+        {
+            using var response = await http.PostAsync(new Uri(gateway.BaseUrl, "/token"),
+                new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["client_id"] = "rotating-" + i }));
+            statuses.Add(response.StatusCode == HttpStatusCode.TooManyRequests ? response.StatusCode : HttpStatusCode.OK);
+            last = JsonNode.Parse(await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.OK, 5), HttpStatusCode.TooManyRequests], statuses);
+        Assert.Contains("per_address_per_minute", (string?)last!["error_description"], StringComparison.Ordinal);
+    }
+
     internal static void AssertSaneRetryAfter(HttpResponseMessage response)
     {
         var retryAfter = response.Headers.RetryAfter?.Delta;

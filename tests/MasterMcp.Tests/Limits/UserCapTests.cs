@@ -30,6 +30,20 @@ public sealed class UserCapTests
         Assert.Equal(7, (int)body["id"]!);
         Assert.Contains("sessions.max_sessions_per_user = 2", (string)body["error"]!["message"]!, StringComparison.Ordinal);
 
+        // Spelled so that a byte search or a different JSON reader would miss it, an initialize still starts no session.
+        const string Params = """ "params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}""";
+        foreach (var variant in new[]
+        {
+            """{"jsonrpc":"2.0","id":8,"method":"\u0069nitialize",""" + Params + "}",
+            """{"jsonrpc":"2.0","id":8,"method":"ping","method":"initialize",""" + Params + "}",
+            """{"jsonrpc":"2.0","id":8,"method":"initialize","method":"ping",""" + Params + "}",
+            """[{"jsonrpc":"2.0","id":8,"method":"initialize",""" + Params + "}]",
+        })
+        {
+            using var sneaky = await http.SendAsync(Auth.AuthTestKit.McpPost(gateway, variant, noisy));
+            Assert.False(sneaky.Headers.Contains("Mcp-Session-Id"), $"{variant} started a session past the cap ({sneaky.StatusCode})");
+        }
+
         // Another user opens sessions as usual, up to his own cap; the noisy user's sessions still answer.
         await LimitsBed.OpenSessionAsync(http, gateway, quiet);
         await LimitsBed.OpenSessionAsync(http, gateway, quiet);
