@@ -92,7 +92,7 @@ public sealed record SessionOptions
     /// <summary>Client sessions one user may hold at once (all instances, with Redis); 0 turns the cap off. Not applied without auth.</summary>
     public int MaxSessionsPerUser { get; set; } = 64;
 
-    /// <summary>Open streams (GET streams, subscriptions/listen) one user may hold at once; 0 turns the cap off. Not applied without auth.</summary>
+    /// <summary>Open GET streams one user may hold at once; 0 turns the cap off. Not applied without auth.</summary>
     public int MaxStreamsPerUser { get; set; } = 32;
 
     /// <summary>The idle timeout in force (seconds when set, else minutes).</summary>

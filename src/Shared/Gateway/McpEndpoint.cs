@@ -151,11 +151,12 @@ public sealed partial class McpEndpoint : IEndpointHandler
                 }
                 context.Items[SessionSlotItem] = sessionSlot;
             }
-            else if (caps.MaxStreamsPerUser > 0 && (isStream || await McpErrors.ReadRequestAsync(context, RequestMethods.SubscriptionsListen) is { Method: RequestMethods.SubscriptionsListen }))
+            // (A 2026-07-28 subscriptions/listen is answered at once by this stateless gateway: nothing is held open for it.)
+            else if (caps.MaxStreamsPerUser > 0 && isStream)
             {
                 if ((streamSlot = await _slots.TryTakeAsync(Limits.SlotKind.Stream, user.Key, caps.MaxStreamsPerUser)) is null)
                 {
-                    await WriteCapReachedAsync(context, isStream ? null : (await McpErrors.ReadRequestAsync(context))?.Id, $"This user already holds {caps.MaxStreamsPerUser} open streams, the limit (sessions.max_streams_per_user = {caps.MaxStreamsPerUser}). "
+                    await WriteCapReachedAsync(context, null, $"This user already holds {caps.MaxStreamsPerUser} open streams, the limit (sessions.max_streams_per_user = {caps.MaxStreamsPerUser}). "
                         + "Close one (or end its session), then open the stream again.", "sessions.max_streams_per_user");
                     return;
                 }

@@ -14,7 +14,7 @@ public enum SlotKind
     /// <summary>Client sessions (sessions.max_sessions_per_user).</summary>
     Session,
 
-    /// <summary>Open streams: GET streams and 2026-07-28 subscriptions/listen requests (sessions.max_streams_per_user).</summary>
+    /// <summary>Open GET streams, resumptions included (sessions.max_streams_per_user).</summary>
     Stream,
 }
 
