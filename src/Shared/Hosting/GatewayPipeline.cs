@@ -265,9 +265,10 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
             await WriteErrorAsync(context, StatusCodes.Status429TooManyRequests, route.OAuthErrors ? "too_many_requests" : "rate_limited", message, traceId, headers, route.OAuthErrors);
             return;
         }
-        if (HttpMethods.IsPost(context.Request.Method) && !context.Request.Body.CanSeek)
+        if (HttpMethods.IsPost(context.Request.Method) && !context.Request.Body.CanSeek && context.Request.ContentLength is > 0 and <= 64 * 1024)
         {
-            // Refused before the body was read (by address): read it now, only to answer with the request's id.
+            // Refused before the body was read (by address): read a small one now, only to answer with the request's id
+            // (a flood over the limit must not make the gateway read megabytes for that).
             try
             {
                 await BufferRequestBodyAsync(context);
