@@ -69,7 +69,9 @@ public sealed class RequestRateLimiter : IAsyncDisposable
     {
         var request = context.Request;
         var clientId = user?.ClientId;
-        if (clientId is null && request.HasFormContentType && request.Form.TryGetValue("client_id", out var form))
+        // Only a form the pipeline already read (POST): Request.Form would read any other body, blocking a thread.
+        if (clientId is null && request.HasFormContentType && context.Features.Get<Microsoft.AspNetCore.Http.Features.IFormFeature>()?.Form is { } parsed
+            && parsed.TryGetValue("client_id", out var form))
         {
             clientId = form.ToString();
         }

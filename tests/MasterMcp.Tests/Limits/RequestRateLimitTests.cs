@@ -91,6 +91,15 @@ public sealed class RequestRateLimitTests
         {
             Assert.Equal(HttpStatusCode.OK, other.StatusCode);
         }
+        // A GET with a form body is answered; its body is not read for a client_id (that would block a thread on a sync read).
+        using (var getWithForm = new HttpRequestMessage(HttpMethod.Get, new Uri(gateway, "/authorize?response_type=code"))
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["client_id"] = "m2m-b" }),
+        })
+        using (var answered = await http.SendAsync(getWithForm))
+        {
+            Assert.InRange((int)answered.StatusCode, 200, 499);
+        }
         using var otherToken = await http.PostAsync(new Uri(gateway, "/token"), new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["client_id"] = "m2m-b" }));
         Assert.NotEqual(HttpStatusCode.TooManyRequests, otherToken.StatusCode);
     }
