@@ -14,8 +14,9 @@ public sealed class DownstreamSession : IAsyncDisposable
 {
     private int _disposed;
 
-    public DownstreamSession(McpServer server, Auth.GatewayUser? user, DateTimeOffset started)
+    public DownstreamSession(McpServer server, Auth.GatewayUser? user, DateTimeOffset started, Limits.UserSlot? slot = null)
     {
+        Slot = slot;
         Id = server.SessionId ?? throw new ArgumentException("a downstream session needs a session id", nameof(server));
         Server = server;
         User = user;
@@ -30,6 +31,9 @@ public sealed class DownstreamSession : IAsyncDisposable
 
     /// <summary>The user the session belongs to (null when auth is off).</summary>
     public Auth.GatewayUser? User { get; }
+
+    /// <summary>The session's place under sessions.max_sessions_per_user (null without a user or cap); freed when the session ends.</summary>
+    public Limits.UserSlot? Slot { get; }
 
     /// <summary>When the session's row in the store was last extended (writes are throttled per session).</summary>
     public DateTimeOffset LastStored { get; set; }
@@ -47,5 +51,9 @@ public sealed class DownstreamSession : IAsyncDisposable
         var backends = Backends.Values.ToList();
         Backends.Clear();
         await Task.WhenAll(backends.Select(b => b.DisposeAsync().AsTask()));
+        if (Slot is not null)
+        {
+            await Slot.DisposeAsync();
+        }
     }
 }

@@ -69,7 +69,7 @@ public sealed record SecurityOptions
     public string OriginSecretHeader { get; set; } = "X-Origin-Secret";
     public IReadOnlyList<string> AllowedOrigins { get; set; } = [];
 
-    /// <summary>Requests per minute to /mcp and the OAuth endpoints, per subject, client id and source address (per instance).</summary>
+    /// <summary>Requests per minute to /mcp and the OAuth endpoints, per subject, client id and source address (shared across instances with Redis).</summary>
     public RateLimitOptions RateLimits { get; set; } = new();
 }
 
@@ -96,6 +96,12 @@ public sealed record SessionOptions
 
     /// <summary>Events one SSE stream keeps for Last-Event-ID resumption; a client resuming from before the oldest one kept is refused.</summary>
     public int StreamBufferEvents { get; set; } = 1000;
+
+    /// <summary>Client sessions one user may hold at once (all instances, with Redis); 0 turns the cap off. Not applied without auth.</summary>
+    public int MaxSessionsPerUser { get; set; } = 64;
+
+    /// <summary>Open GET streams one user may hold at once; 0 turns the cap off. Not applied without auth.</summary>
+    public int MaxStreamsPerUser { get; set; } = 32;
 
     /// <summary>The idle timeout in force (seconds when set, else minutes).</summary>
     [System.Text.Json.Serialization.JsonIgnore]

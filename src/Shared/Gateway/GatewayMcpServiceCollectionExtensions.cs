@@ -29,6 +29,8 @@ public static class GatewayMcpServiceCollectionExtensions
         services.AddSingleton<Catalog>();
         services.AddSingleton<GatewayHandlers>();
         services.AddSingleton<SessionStore>();
+        services.AddSingleton<Limits.UserSlots>();
+        services.AddHostedService(sp => sp.GetRequiredService<Limits.UserSlots>());
         services.AddSingleton<ISessionMigrationHandler>(sp => sp.GetRequiredService<SessionStore>());
         services.AddSingleton<IReadinessCheck, BackendsReadinessCheck>();
         services.AddHostedService<GatewayBackgroundService>();
@@ -68,7 +70,19 @@ public static class GatewayMcpServiceCollectionExtensions
                     // (Stateless requests of 2026-07-28 clients run here too, without a session.)
                     if (server.SessionId is not null)
                     {
-                        context.RequestServices.GetRequiredService<DownstreamSessions>().Begin(server, Auth.GatewayUser.From(context));
+                        var user = Auth.GatewayUser.From(context);
+                        // The slot McpEndpoint reserved for this initialize under sessions.max_sessions_per_user, now the session's.
+                        // A session continued here from the store (single instance mode) was counted where it began: count it here too.
+                        var slot = context.Items[McpEndpoint.SessionSlotItem] as Limits.UserSlot;
+                        if (slot is not null)
+                        {
+                            slot.Adopted = true;
+                        }
+                        else if (user is not null && context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<GatewayOptions>>().CurrentValue.Sessions.MaxSessionsPerUser > 0)
+                        {
+                            slot = context.RequestServices.GetRequiredService<Limits.UserSlots>().TakeHere(Limits.SlotKind.Session, user.Key);
+                        }
+                        context.RequestServices.GetRequiredService<DownstreamSessions>().Begin(server, user, slot);
                     }
                     // A client's roots changed: tell each of its own backend sessions, which may ask it for roots again.
 #pragma warning disable MCP9005 // Roots are deprecated for 2026-07-28 (SEP-2577); clients on earlier revisions use them.

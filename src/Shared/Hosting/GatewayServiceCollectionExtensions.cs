@@ -47,7 +47,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddMcpGateway(options);
         Observability.ConsentRequiredLogFilter.Register(services);
         services.AddSingleton<GatewayPipeline>();
-        services.AddSingleton<RequestRateLimiter>();
+        services.AddSingleton<Limits.RequestRateLimiter>();
         services.AddSingleton<IReadinessCheck, StorageReadinessCheck>();
         foreach (var route in GatewayRoutes.All)
         {

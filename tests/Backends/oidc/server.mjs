@@ -11,6 +11,7 @@
 //                (used as the gateway's upstream client and as its jwt-mode browser login client)
 //   m2m          secret m2m-secret; client_credentials, JWT access tokens for any resource (5 minutes)
 //   short-lived  secret short-secret; like m2m but its access tokens live 2 seconds
+//   m2m-b        secret m2m-b-secret; like m2m (a second machine user: its own subject and client id)
 //
 //   node server.mjs --modules <dir> --backend [--access-ttl <seconds>]
 //
@@ -87,6 +88,7 @@ function configuration() {
       },
       { client_id: 'm2m', client_secret: 'm2m-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] },
       { client_id: 'short-lived', client_secret: 'short-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] },
+      { client_id: 'm2m-b', client_secret: 'm2m-b-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] },
     ],
     jwks: { keys: [jwk] },
     findAccount: async (ctx, id) => ({ accountId: id, claims: async () => ({ sub: id, name: `Test ${id}` }) }),
