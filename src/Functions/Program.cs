@@ -40,6 +40,9 @@ if (FunctionsHostDetector.IsFunctionsHost(inputs))
     builder.ConfigureFunctionsWebApplication();
     GatewayLogging.ConfigureCommon(builder.Logging, startup.Config.Options.Logging);
     builder.Services.AddMasterMcpGateway(startup);
+    // One OpenTelemetry path on both hosts (AddGatewayTelemetry); here the worker adds its Functions resource and avoids
+    // duplicating what the host reports (host.json telemetryMode: OpenTelemetry), so host and worker spans correlate.
+    Microsoft.Azure.Functions.Worker.OpenTelemetry.ConfigureFunctionsOpenTelemetry.UseFunctionsWorkerDefaults(builder.Services.AddOpenTelemetry());
     await builder.Build().RunAsync();
     return 0;
 }

@@ -12,6 +12,7 @@ public sealed record GatewayOptions
     public SessionOptions Sessions { get; set; } = new();
     public ScaleoutOptions Scaleout { get; set; } = new();
     public CredentialOptions Credentials { get; set; } = new();
+    public TelemetryOptions Telemetry { get; set; } = new();
     public AuthOptions? Auth { get; set; }
     public IReadOnlyList<ServerOptions> Servers { get; set; } = [];
 }
@@ -118,4 +119,17 @@ public sealed record CredentialOptions
 
     /// <summary>How often expired token rows are removed on the standalone host (the Functions host uses a timer trigger).</summary>
     public int CleanupIntervalMinutes { get; set; } = 15;
+}
+
+/// <summary>OpenTelemetry: the Prometheus scrape endpoint and what the gateway's spans say about the user.</summary>
+public sealed record TelemetryOptions
+{
+    /// <summary>Serve GET /metrics (Prometheus text). Off by default.</summary>
+    public bool MetricsEndpoint { get; set; }
+
+    /// <summary>Bearer token a scraper must present on /metrics whenever auth is on; a secret reference.</summary>
+    public string? MetricsToken { get; set; }
+
+    /// <summary>What the <c>enduser.id</c> span attribute holds: "hash" (a keyed hash of the subject), "subject" or "none".</summary>
+    public string UserAttribute { get; set; } = "hash";
 }

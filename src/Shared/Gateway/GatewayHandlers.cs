@@ -1,6 +1,7 @@
 using MasterMcp.Auth;
 using MasterMcp.Backends;
 using MasterMcp.Credentials;
+using MasterMcp.Observability;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -85,9 +86,9 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         var definition = Owner(tool.BackendId);
         Task<CallToolResult> Call(CancellationToken token) => OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<CallToolRequestParams, CallToolResult>(client, RequestMethods.ToolsCall,
             new CallToolRequestParams { Name = tool.OriginalName, Arguments = request.Arguments, Meta = meta }, id, token), token);
-        var result = MrtrBridge.Applies(context.Server)
-            ? await bridge.StartAsync(context.Server, Auth.GatewayUser.FromPrincipal(context.User)?.Key, Call, cancellationToken)
-            : await Call(cancellationToken);
+        var result = await GatewayTelemetry.RouteAsync(definition.Id, RequestMethods.ToolsCall, request.Name, tool.OriginalName, () => MrtrBridge.Applies(context.Server)
+            ? bridge.StartAsync(context.Server, Auth.GatewayUser.FromPrincipal(context.User)?.Key, Call, cancellationToken)
+            : Call(cancellationToken));
         // Rewriting goes through JSON; most results hold no resource references, so skip it for them (the hot path).
         return HasResourceReferences(result.Content) ? ProtocolJson.RewriteUris(result, definition.Prefix) : result;
     }
@@ -98,8 +99,8 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         var snapshot = await catalog.GetAsync(context, cancellationToken);
         var prompt = snapshot.FindPrompt(request.Name) ?? throw new McpProtocolException($"Unknown prompt: '{request.Name}'", McpErrorCode.InvalidParams);
         var definition = Owner(prompt.BackendId);
-        var result = await OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<GetPromptRequestParams, GetPromptResult>(client, RequestMethods.PromptsGet,
-            new GetPromptRequestParams { Name = prompt.OriginalName, Arguments = request.Arguments, Meta = meta }, id, cancellationToken), cancellationToken);
+        var result = await GatewayTelemetry.RouteAsync(definition.Id, RequestMethods.PromptsGet, request.Name, prompt.OriginalName, () => OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<GetPromptRequestParams, GetPromptResult>(client, RequestMethods.PromptsGet,
+            new GetPromptRequestParams { Name = prompt.OriginalName, Arguments = request.Arguments, Meta = meta }, id, cancellationToken), cancellationToken));
         return result.Messages.Any(m => HasResourceReferences([m.Content])) ? ProtocolJson.RewriteUris(result, definition.Prefix) : result;
     }
 
@@ -109,8 +110,8 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         var snapshot = await catalog.GetAsync(context, cancellationToken);
         var (definition, originalUri) = ResolveUri(snapshot, request.Uri)
             ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
-        var result = await OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<ReadResourceRequestParams, ReadResourceResult>(client, RequestMethods.ResourcesRead,
-            new ReadResourceRequestParams { Uri = originalUri, Meta = meta }, id, cancellationToken), cancellationToken);
+        var result = await GatewayTelemetry.RouteAsync(definition.Id, RequestMethods.ResourcesRead, request.Uri, originalUri, () => OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<ReadResourceRequestParams, ReadResourceResult>(client, RequestMethods.ResourcesRead,
+            new ReadResourceRequestParams { Uri = originalUri, Meta = meta }, id, cancellationToken), cancellationToken));
         if (definition.Prefix.Length == 0)
         {
             return result;

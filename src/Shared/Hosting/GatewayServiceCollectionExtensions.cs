@@ -2,6 +2,7 @@ using MasterMcp.Auth;
 using MasterMcp.Configuration;
 using MasterMcp.Credentials;
 using MasterMcp.Gateway;
+using MasterMcp.Observability;
 using MasterMcp.Scaleout;
 using MasterMcp.Secrets;
 using MasterMcp.Storage;
@@ -43,6 +44,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddGatewayAuth();
         services.AddScaleout(startup);
         services.AddMcpGateway(options);
+        services.AddGatewayTelemetry(startup);
         Observability.ConsentRequiredLogFilter.Register(services);
         services.AddSingleton<GatewayPipeline>();
         services.AddSingleton<RequestRateLimiter>();
