@@ -31,6 +31,8 @@ public static class TelemetryServiceCollectionExtensions
                 .AddService(ServiceName, serviceVersion: ProductInfo.Version, autoGenerateServiceInstanceId: false)
                 .AddDetector(sp => new InstanceResourceDetector(sp.GetRequiredService<InstanceIdentity>())))
             .WithTracing(tracing => tracing
+                // The HTTP server span of the request on Kestrel (under the Functions host the worker's invocation span).
+                .AddAspNetCoreInstrumentation()
                 .AddSource(GatewayTelemetry.McpSourceName, GatewayTelemetry.ActivitySourceName)
                 .AddProcessor<GatewaySpanProcessor>())
             .WithMetrics(metrics =>

@@ -357,14 +357,17 @@ public abstract class RelayScenarios(IRelayTarget target)
 
     internal static async Task Eventually(Func<bool> condition) => await Eventually(() => Task.FromResult(condition()));
 
-    internal static async Task Eventually(Func<Task<bool>> condition)
+    /// <summary>Waits for <paramref name="condition"/>; on timeout the failure says what <paramref name="describe"/> saw.</summary>
+    internal static async Task Eventually(Func<bool> condition, Func<string> describe) => await Eventually(() => Task.FromResult(condition()), describe);
+
+    internal static async Task Eventually(Func<Task<bool>> condition, Func<string>? describe = null)
     {
         var deadline = DateTime.UtcNow + Patience;
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail("condition not met within " + Patience);
+                Assert.Fail("condition not met within " + Patience + (describe is null ? "" : ": " + describe()));
             }
             await Task.Delay(50);
         }
