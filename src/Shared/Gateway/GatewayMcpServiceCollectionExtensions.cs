@@ -30,7 +30,7 @@ public static class GatewayMcpServiceCollectionExtensions
         services.AddSingleton<GatewayHandlers>();
         services.AddSingleton<SessionStore>();
         services.AddSingleton<ISessionMigrationHandler>(sp => sp.GetRequiredService<SessionStore>());
-        services.AddSingleton<IReadinessCheck, BackendsReadinessCheck>();
+        services.AddHealthChecks().AddCheck<BackendsHealthCheck>(BackendsHealthCheck.Name, timeout: ReadyEndpoint.CheckTimeout);
         services.AddHostedService<GatewayBackgroundService>();
         services.AddRouting();
         // Expired stream events are removed when the cache is touched after this long; the background service touches it.

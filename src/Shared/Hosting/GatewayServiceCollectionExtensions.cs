@@ -48,7 +48,7 @@ public static class GatewayServiceCollectionExtensions
         Observability.ConsentRequiredLogFilter.Register(services);
         services.AddSingleton<GatewayPipeline>();
         services.AddSingleton<RequestRateLimiter>();
-        services.AddSingleton<IReadinessCheck, StorageReadinessCheck>();
+        services.AddHealthChecks().AddCheck<StorageHealthCheck>(StorageHealthCheck.Name, timeout: ReadyEndpoint.CheckTimeout);
         foreach (var route in GatewayRoutes.All)
         {
             services.TryAddSingleton(route.HandlerType);
