@@ -17,7 +17,7 @@ public sealed class GatewayMetricsObserver
         meter.CreateObservableGauge("master_mcp.backend.up", () => registry.Definitions.Select(d => new Measurement<int>(
             registry.SharedState(d.Id) == BackendState.Connected ? 1 : 0,
             new KeyValuePair<string, object?>(GatewayTelemetry.BackendIdAttribute, d.Id),
-            new KeyValuePair<string, object?>("master_mcp.backend.required", d.Required))), "1", "1 while the backend's shared session is connected, else 0.");
+            new KeyValuePair<string, object?>("master_mcp.backend.required", d.Required))), unit: null, "1 while the backend's shared session is connected, else 0.");
     }
 
     /// <summary>Creates the observer when the host starts.</summary>

@@ -1,11 +1,18 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using MasterMcp.Scaleout;
+using MasterMcp.Tests.Conformance;
 using MasterMcp.Tests.Auth;
 using MasterMcp.Tests.Fixtures;
 using MasterMcp.Tests.Scaleout;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace MasterMcp.Tests.Observability;
 
@@ -14,13 +21,15 @@ namespace MasterMcp.Tests.Observability;
 /// gateway (the MCP SDK's server operation duration), names the instance on every series, and needs
 /// telemetry.metrics_token (a file: secret reference here) — an OAuth access token is not it.
 /// </summary>
-public sealed class MetricsEndpointTests : IAsyncLifetime
+public sealed partial class MetricsEndpointTests : IAsyncLifetime
 {
     private const string MetricsToken = "scrape-3f9c1d2e";
     private OidcProviderProcess _idp = null!;
     private TestServerProcess _backend = null!;
     private GatewayInstance _gateway = null!;
     private string _resource = "";
+    private readonly List<Activity> _spans = [];
+    private readonly List<MetricSnapshot> _metrics = [];
 
     public async Task InitializeAsync()
     {
@@ -40,7 +49,9 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
             },
             ["telemetry"] = new JsonObject { ["metrics_endpoint"] = true, ["metrics_token"] = "file:" + tokenFile },
             ["servers"] = new JsonArray(new JsonObject { ["id"] = "alpha", ["url"] = _backend.McpUrl.ToString() }),
-        }, port: port, environment: new Dictionary<string, string> { ["FEATURE_METRICS_JSON"] = "1" });
+        }, port: port, environment: new Dictionary<string, string> { ["FEATURE_METRICS_JSON"] = "1" }, configureServices: services => services
+            .ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans))
+            .ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddInMemoryExporter(_metrics)));
     }
 
     public async Task DisposeAsync()
@@ -112,6 +123,99 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
         Assert.Contains("master_mcp.sessions.active", names);
         Assert.Contains("master_mcp.backend.up", names);
     }
+
+    [Fact]
+    public async Task DashboardsAndAlerts_UseOnlyMetricsAndAttributesTheGatewayEmits()
+    {
+        // Traffic of every kind the dashboards show: calls, a tool error, a JSON-RPC error, a refused request, a session.
+        var token = await _idp.ClientCredentialsTokenAsync(_resource, "mcp");
+        using var http = new HttpClient();
+        var session = new RawMcpSession(http, _gateway.McpUrl, token);
+        await session.InitializeAsync();
+        await TelemetryKit.CallToolAsync(http, _gateway.McpUrl, session, "alpha__echo", new JsonObject { ["text"] = "x" }, bearer: token, id: 20);
+        await TelemetryKit.CallToolAsync(http, _gateway.McpUrl, session, "alpha__fail", new JsonObject(), bearer: token, id: 21);
+        using (var unauthenticated = await http.PostAsync(_gateway.McpUrl, new StringContent("{}", Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, unauthenticated.StatusCode);
+        }
+        var scrape = TelemetryKit.ParsePrometheus(await ScrapeAsync(http, MetricsToken));
+        Assert.True(_gateway.Services.GetRequiredService<TracerProvider>().ForceFlush(10_000));
+        // The pull readers (Prometheus, JSON) answer false to a flush; the in-memory exporter still receives its batch.
+        _gateway.Services.GetRequiredService<MeterProvider>().ForceFlush(10_000);
+        Assert.NotEmpty(_metrics);
+
+        var metricNames = _metrics.Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+        var attributes = new HashSet<string>(StringComparer.Ordinal);
+        lock (_spans)
+        {
+            attributes.UnionWith(_spans.SelectMany(s => s.TagObjects.Select(t => t.Key)));
+        }
+        foreach (var metric in _metrics)
+        {
+            foreach (var point in metric.MetricPoints)
+            {
+                foreach (var tag in point.Tags)
+                {
+                    attributes.Add(tag.Key);
+                }
+            }
+        }
+
+        // Azure Monitor: the workbook's and the alert rules' KQL (customMetrics names, customDimensions keys).
+        var workbook = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "monitoring", "gateway-workbook.json")))!;
+        var kql = workbook["items"]!.AsArray().Select(i => i!["content"]?["query"]?.GetValue<string>()).OfType<string>().ToList();
+        Assert.True(kql.Count >= 6, "the workbook has fewer queries than panels");
+        kql.Add(File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "modules", "dashboards.bicep")).Replace("\\'", "'", StringComparison.Ordinal));
+        var kqlMetrics = kql.SelectMany(q => KqlMetricName().Matches(q).Select(m => m.Groups[1].Value)).Distinct().ToList();
+        var kqlAttributes = kql.SelectMany(q => KqlDimension().Matches(q).Select(m => m.Groups[1].Value)).Distinct().ToList();
+        Assert.Contains("master_mcp.backend.up", kqlMetrics);
+        Assert.Contains("error.type", kqlAttributes);
+        Assert.All(kqlMetrics, name => Assert.Contains(name, metricNames));
+        Assert.All(kqlAttributes, name => Assert.Contains(name, attributes));
+
+        // Grafana: every metric and label its PromQL uses is in a real scrape.
+        var grafana = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "deploy", "grafana", "master-mcp-dashboard.json")))!;
+        var targets = grafana["panels"]!.AsArray().SelectMany(p => p!["targets"]!.AsArray()).ToList();
+        var labels = new HashSet<string>(StringComparer.Ordinal);
+        var series = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var target in targets)
+        {
+            var expr = target!["expr"]!.GetValue<string>();
+            labels.UnionWith(PromGrouping().Matches(expr).SelectMany(m => m.Groups[1].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)));
+            labels.UnionWith(PromMatcher().Matches(expr).Select(m => m.Groups[1].Value));
+            labels.UnionWith(LegendLabel().Matches(target["legendFormat"]?.GetValue<string>() ?? "").Select(m => m.Groups[1].Value));
+            var bare = PromMatcherBlock().Replace(PromGrouping().Replace(expr, ""), "");
+            series.UnionWith(PromMetric().Matches(bare).Select(m => m.Value));
+        }
+        labels.Remove("le");
+        Assert.Contains("mcp_server_operation_duration_seconds_bucket", series);
+        Assert.Contains("master_mcp_auth_failures_total", series);
+        var scraped = scrape.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var scrapedLabels = scrape.SelectMany(s => s.Labels.Keys).ToHashSet(StringComparer.Ordinal);
+        Assert.All(series, name => Assert.Contains(name, scraped));
+        Assert.All(labels, name => Assert.Contains(name, scrapedLabels));
+    }
+
+    [GeneratedRegex(@"name == '([^']+)'")]
+    private static partial Regex KqlMetricName();
+
+    [GeneratedRegex(@"customDimensions\['([^']+)'\]")]
+    private static partial Regex KqlDimension();
+
+    [GeneratedRegex(@"\b(?:by|without)\s*\(([^)]*)\)")]
+    private static partial Regex PromGrouping();
+
+    [GeneratedRegex(@"\{[^}]*\}")]
+    private static partial Regex PromMatcherBlock();
+
+    [GeneratedRegex(@"([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)\s*""")]
+    private static partial Regex PromMatcher();
+
+    [GeneratedRegex(@"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")]
+    private static partial Regex LegendLabel();
+
+    [GeneratedRegex(@"\b(?:mcp|master_mcp)_[a-z0-9_]+")]
+    private static partial Regex PromMetric();
 
     private async Task<string> ScrapeAsync(HttpClient http, string bearer)
     {
