@@ -64,7 +64,12 @@ public static class TelemetryServiceCollectionExtensions
         }
         if (inputs.Env("APPLICATIONINSIGHTS_CONNECTION_STRING") is { } connectionString)
         {
-            telemetry.UseAzureMonitorExporter(o => o.ConnectionString = connectionString);
+            var credential = AzureMonitorCredential(inputs.Env("APPLICATIONINSIGHTS_AUTHENTICATION_STRING"));
+            telemetry.UseAzureMonitorExporter(o =>
+            {
+                o.ConnectionString = connectionString;
+                o.Credential = credential;
+            });
         }
         if (inputs.Env("OTEL_EXPORTER_OTLP_ENDPOINT") is not null || inputs.Env("APPLICATIONINSIGHTS_CONNECTION_STRING") is not null)
         {
@@ -76,6 +81,28 @@ public static class TelemetryServiceCollectionExtensions
             });
         }
         return telemetry;
+    }
+
+    /// <summary>
+    /// Entra ID sign-in for Application Insights with local auth off (infra sets
+    /// <c>APPLICATIONINSIGHTS_AUTHENTICATION_STRING=ClientId=…;Authorization=AAD</c>, the Functions host's own format):
+    /// the user-assigned identity named there, else <see cref="Azure.Identity.DefaultAzureCredential"/>; null without AAD.
+    /// </summary>
+    internal static Azure.Core.TokenCredential? AzureMonitorCredential(string? authenticationString)
+    {
+        if (authenticationString is null)
+        {
+            return null;
+        }
+        var parts = authenticationString.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.OrdinalIgnoreCase);
+        if (!string.Equals(parts.GetValueOrDefault("Authorization"), "AAD", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        return parts.GetValueOrDefault("ClientId") is { Length: > 0 } clientId
+            ? new Azure.Identity.ManagedIdentityCredential(Azure.Identity.ManagedIdentityId.FromUserAssignedClientId(clientId))
+            : new Azure.Identity.DefaultAzureCredential();
     }
 
     /// <summary>True for the seed's feature-flag values "1" and "true".</summary>
