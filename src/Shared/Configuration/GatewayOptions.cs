@@ -130,6 +130,6 @@ public sealed record TelemetryOptions
     /// <summary>Bearer token a scraper must present on /metrics whenever auth is on; a secret reference.</summary>
     public string? MetricsToken { get; set; }
 
-    /// <summary>What the <c>enduser.id</c> span attribute holds: "hash" (a keyed hash of the subject), "subject" or "none".</summary>
+    /// <summary>What the <c>enduser.id</c> span attribute holds: "hash" (a SHA-256 of issuer and subject), "subject" or "none".</summary>
     public string UserAttribute { get; set; } = "hash";
 }

@@ -96,7 +96,7 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         }
     }
 
-    /// <summary>The enduser.id span attribute for this user under telemetry.user_attribute (hash: the gateway's keyed user hash).</summary>
+    /// <summary>The enduser.id span attribute for this user under telemetry.user_attribute (hash: the gateway's user key, a SHA-256 of issuer and subject).</summary>
     internal static string? TelemetryUser(Auth.GatewayUser? user, string mode) => user is null ? null : mode switch
     {
         "subject" => user.Subject,

@@ -30,7 +30,7 @@ public static class GatewayTelemetry
     /// <summary>The name the backend knows.</summary>
     public const string OriginalNameAttribute = "master_mcp.original_name";
 
-    /// <summary>OpenTelemetry's end-user attribute: a keyed hash of the subject, or the subject (telemetry.user_attribute).</summary>
+    /// <summary>OpenTelemetry's end-user attribute: a SHA-256 of issuer and subject, or the subject (telemetry.user_attribute).</summary>
     public const string UserAttribute = "enduser.id";
 
     /// <summary>The SDK's method attribute.</summary>

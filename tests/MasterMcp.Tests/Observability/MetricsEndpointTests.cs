@@ -85,6 +85,18 @@ public sealed partial class MetricsEndpointTests : IAsyncLifetime
         Assert.Equal(N, routed.Sum(s => s.Value));
         var instance = _gateway.Services.GetRequiredService<InstanceIdentity>().Id;
         Assert.All(samples, s => Assert.Equal(instance, s.Labels.GetValueOrDefault("service_instance_id")));
+
+        // The request's user is on the SDK's server spans as telemetry.user_attribute says (hash by default), never as a label.
+        var subject = JsonNode.Parse(Convert.FromBase64String(Pad(token.Split('.')[1])))!["sub"]!.GetValue<string>();
+        var key = new MasterMcp.Auth.GatewayUser(_idp.Issuer, subject, [], null).Key;
+        Assert.True(_gateway.Services.GetRequiredService<TracerProvider>().ForceFlush(10_000));
+        lock (_spans)
+        {
+            Assert.Contains(_spans, s => s.Source.Name == MasterMcp.Observability.GatewayTelemetry.McpSourceName && s.Kind == ActivityKind.Server
+                && (string?)s.GetTagItem("enduser.id") == key);
+            Assert.DoesNotContain(_spans, s => (string?)s.GetTagItem("enduser.id") == subject);
+        }
+        Assert.DoesNotContain(samples, s => s.Labels.Values.Contains(key) || s.Labels.Values.Contains(subject));
     }
 
     [Fact]
@@ -194,6 +206,12 @@ public sealed partial class MetricsEndpointTests : IAsyncLifetime
         var scrapedLabels = scrape.SelectMany(s => s.Labels.Keys).ToHashSet(StringComparer.Ordinal);
         Assert.All(series, name => Assert.Contains(name, scraped));
         Assert.All(labels, name => Assert.Contains(name, scrapedLabels));
+    }
+
+    private static string Pad(string base64Url)
+    {
+        var text = base64Url.Replace('-', '+').Replace('_', '/');
+        return text.PadRight(text.Length + (4 - text.Length % 4) % 4, '=');
     }
 
     [GeneratedRegex(@"name == '([^']+)'")]
