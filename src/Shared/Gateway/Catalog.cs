@@ -126,6 +126,17 @@ public sealed partial class Catalog
         var owner = BackendRegistry.ListingOwner(client);
         if (_snapshots.TryGetValue(owner, out var cached) && !HasExpiredFailures(owner, cached))
         {
+            if (Observability.GatewayMetrics.ListCacheLookups.Enabled)
+            {
+                // Every backend's listing in this snapshot was answered from the cache.
+                foreach (var definition in _registry.Definitions)
+                {
+                    if (!definition.UsesUserCredentials)
+                    {
+                        Observability.GatewayMetrics.RecordListLookup(definition.Id, hit: true);
+                    }
+                }
+            }
             return cached;
         }
         var version = Interlocked.Read(ref _version);
