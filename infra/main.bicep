@@ -110,6 +110,9 @@ param additionalAppSettings array = []
 @maxValue(730)
 param logRetentionDays int = 30
 
+@description('Action group the alert rules notify (resource id); empty: alerts fire without notifying anyone.')
+param alertActionGroupId string = ''
+
 var suffix = uniqueString(resourceGroup().id, appName, environmentName)
 var baseName = '${appName}-${environmentName}'
 var tags = {
@@ -134,6 +137,16 @@ module monitoring 'modules/monitoring.bicep' = {
     location: location
     tags: tags
     retentionInDays: logRetentionDays
+  }
+}
+
+module dashboards 'modules/dashboards.bicep' = {
+  name: 'dashboards'
+  params: {
+    appInsightsName: monitoring.outputs.appInsightsName
+    location: location
+    tags: tags
+    actionGroupId: alertActionGroupId
   }
 }
 

@@ -9,6 +9,8 @@ using ModelContextProtocol.Server;
 //   --stdio                     serve over stdio instead of HTTP
 //   --name <name>               server name, echoed in every tool result (default "sample")
 //   --long-names                add two tools with 100-character names that share their first 64 characters
+//   --trace-context             add the "trace_context" tool: the traceparent the call carried in params._meta and (HTTP)
+//                               in the header of its POST
 //   --require-token <issuer>    require a bearer JWT from that issuer (signature via its JWKS, issuer, lifetime, and
 //                               --audience <aud> when given); 401 with WWW-Authenticate + protected resource metadata
 //                               otherwise; the "whoami" tool echoes the token's sub (and act/exchanged claims)
@@ -16,6 +18,7 @@ var name = ArgValue(args, "--name") ?? "sample";
 var stdio = args.Contains("--stdio");
 var legacySse = args.Contains("--legacy-sse");
 var longNames = args.Contains("--long-names");
+var traceContext = args.Contains("--trace-context");
 var requiredIssuer = ArgValue(args, "--require-token");
 var audience = ArgValue(args, "--audience");
 
@@ -55,6 +58,17 @@ if (requiredIssuer is not null)
         await next();
     });
 }
+if (traceContext)
+{
+    app.Use(async (context, next) =>
+    {
+        if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/mcp"))
+        {
+            TraceTools.LastPostTraceparent = context.Request.Headers["traceparent"].ToString();
+        }
+        await next();
+    });
+}
 app.MapMcp("/mcp");
 app.MapGet("/health", () => Results.Ok(new { ok = true }));
 app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine("LISTENING " + app.Urls.First().Replace("://localhost:", "://127.0.0.1:", StringComparison.Ordinal)));
@@ -82,6 +96,10 @@ void Configure(IMcpServerBuilder mcp)
     if (requiredIssuer is not null)
     {
         mcp.WithTools<IdentityTools>();
+    }
+    if (traceContext)
+    {
+        mcp.WithTools<TraceTools>();
     }
     mcp.Services.AddSingleton(new ServerName(name));
 }
@@ -169,4 +187,20 @@ public sealed class IdentityTools
         var user = http.HttpContext?.User;
         return $"{server.Value}/whoami: sub={user?.FindFirst("sub")?.Value} exchanged={user?.FindFirst("exchanged")?.Value ?? "false"} act={user?.FindFirst("act")?.Value ?? "-"}";
     }
+}
+
+/// <summary>What a call carried of the caller's trace (W3C trace context, SEP-414 <c>params._meta.traceparent</c>).</summary>
+[McpServerToolType]
+public sealed class TraceTools
+{
+    /// <summary>The traceparent header of the latest POST to /mcp (the call's own POST while the tool runs: tests call one at a time).</summary>
+    public static volatile string? LastPostTraceparent;
+
+    [McpServerTool(Name = "trace_context"), Description("The traceparent this call carried in params._meta, and in the HTTP header of its POST (HTTP only).")]
+    public static string TraceContext(RequestContext<CallToolRequestParams> context) =>
+        System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string?>
+        {
+            ["meta"] = context.Params?.Meta?["traceparent"]?.ToString(),
+            ["header"] = LastPostTraceparent,
+        });
 }

@@ -23,6 +23,10 @@ public sealed class HttpFunctions(GatewayPipeline pipeline)
     public Task<IActionResult> Capabilities([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "capabilities")] HttpRequest request) =>
         RunAsync(request, GatewayRoutes.Capabilities);
 
+    [Function("metrics")]
+    public Task<IActionResult> Metrics([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "metrics")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.Metrics);
+
     [Function("mcp")]
     public Task<IActionResult> Mcp([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "delete", Route = "mcp")] HttpRequest request) =>
         RunAsync(request, GatewayRoutes.Mcp);

@@ -38,8 +38,11 @@ if (FunctionsHostDetector.IsFunctionsHost(inputs))
     // Under the Functions host the port belongs to the host: hosting.port is not bound here.
     var builder = FunctionsApplication.CreateBuilder(args);
     builder.ConfigureFunctionsWebApplication();
-    GatewayLogging.ConfigureCommon(builder.Logging, startup.Config.Options.Logging);
+    GatewayLogging.ConfigureFunctionsWorker(builder.Logging, startup.Config.Options.Logging);
     builder.Services.AddMasterMcpGateway(startup);
+    // One OpenTelemetry path on both hosts (AddGatewayTelemetry); here the worker adds its Functions resource and avoids
+    // duplicating what the host reports (host.json telemetryMode: OpenTelemetry), so host and worker spans correlate.
+    Microsoft.Azure.Functions.Worker.OpenTelemetry.ConfigureFunctionsOpenTelemetry.UseFunctionsWorkerDefaults(builder.Services.AddOpenTelemetry());
     await builder.Build().RunAsync();
     return 0;
 }

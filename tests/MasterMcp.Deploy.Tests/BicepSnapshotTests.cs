@@ -142,6 +142,24 @@ public sealed class BicepSnapshotTests
         Assert.Equal("Balanced_B1", (string?)snapshot.Single("Microsoft.Cache/redisEnterprise")["sku"]!["name"]);
     }
 
+    [Fact]
+    public async Task Monitoring_DeploysTheWorkbook_AndAlertRulesForBackendDownErrorRateAndP95Latency()
+    {
+        var snapshot = await SnapshotAsync("production", "jwt");
+
+        var workbook = snapshot.Single("Microsoft.Insights/workbooks");
+        var data = JsonNode.Parse((string)workbook["properties"]!["serializedData"]!)!;
+        Assert.Equal("Notebook/1.0", (string?)data["version"]);
+        Assert.Contains("appi-", (string?)workbook["properties"]!["sourceId"], StringComparison.Ordinal);
+        var rules = snapshot.Resources.Where(r => (string?)r["type"] == "Microsoft.Insights/scheduledQueryRules").ToList();
+        Assert.Equal(3, rules.Count);
+        var queries = rules.Select(r => (string)r["properties"]!["criteria"]!["allOf"]![0]!["query"]!).ToList();
+        Assert.Contains(queries, q => q.Contains("master_mcp.backend.up", StringComparison.Ordinal));
+        Assert.Contains(queries, q => q.Contains("error.type", StringComparison.Ordinal) && q.Contains("rate > 5", StringComparison.Ordinal));
+        Assert.Contains(queries, q => q.Contains("percentile(duration, 95)", StringComparison.Ordinal) && q.Contains("p95 > 5000", StringComparison.Ordinal));
+        Assert.All(rules, r => Assert.Contains("appi-", (string)r["properties"]!["scopes"]![0]!, StringComparison.Ordinal));
+    }
+
     private static Task<BicepSnapshot> SnapshotAsync(string environment, string mode, Dictionary<string, string?>? extra = null) =>
         BicepSnapshot.OfAsync(environment, mode, extra);
 }

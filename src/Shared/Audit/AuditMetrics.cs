@@ -17,8 +17,8 @@ public sealed class AuditMetrics
     {
         ArgumentNullException.ThrowIfNull(meters);
         var meter = meters.Create(MeterName);
-        _dropped = meter.CreateCounter<long>("mastermcp.audit.dropped", "{event}", "Audit events not written to the table because its queue was full.");
-        _writeFailures = meter.CreateCounter<long>("mastermcp.audit.write_failures", "{event}", "Audit events the table refused or could not be reached for.");
+        _dropped = meter.CreateCounter<long>("master_mcp.audit.dropped", "{event}", "Audit events not written to the table because its queue was full.");
+        _writeFailures = meter.CreateCounter<long>("master_mcp.audit.write_failures", "{event}", "Audit events the table refused or could not be reached for.");
     }
 
     /// <summary>Events dropped so far by this instance.</summary>

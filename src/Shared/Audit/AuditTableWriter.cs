@@ -11,7 +11,7 @@ namespace MasterMcp.Audit;
 /// <summary>
 /// Writes audit events to the audit table off the request path: requests put events into a bounded queue
 /// (<c>audit.queue_capacity</c>) without ever waiting; when it is full the event is dropped and counted
-/// (<c>mastermcp.audit.dropped</c>). One reader writes the rows, each expiring <c>audit.retention_days</c> after its event.
+/// (<c>master_mcp.audit.dropped</c>). One reader writes the rows, each expiring <c>audit.retention_days</c> after its event.
 /// Rows are partitioned by UTC hour (<c>yyyyMMddHH</c>) and keyed by time, so a time range is a range of partitions.
 /// </summary>
 public sealed partial class AuditTableWriter : IHostedService, IDisposable

@@ -78,12 +78,18 @@ public sealed partial class BackendRegistry : IAsyncDisposable
             return client;
         });
 
+    /// <summary>The state of a backend's shared session, without creating one (null when none exists yet).</summary>
+    public BackendState? SharedState(string backendId) => _shared.TryGetValue(backendId, out var client) ? client.State : null;
+
     /// <summary>Probes the shared session of one backend; a change of state (down or back up) refreshes the catalog.</summary>
     public async Task ProbeAsync(BackendDefinition definition, CancellationToken cancellationToken)
     {
         var shared = Shared(definition);
         var wasConnected = shared.State == BackendState.Connected;
-        if (await shared.ProbeAsync(cancellationToken) && !wasConnected)
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var up = await shared.ProbeAsync(cancellationToken);
+        Observability.GatewayMetrics.RecordProbe(definition.Id, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, up);
+        if (up && !wasConnected)
         {
             // Back up: its tools return to the catalog.
             ListChanged?.Invoke(definition.Id, "all");

@@ -37,6 +37,7 @@ internal static class BackendRelay
         {
             handlers.SamplingHandler = async (request, _, ct) =>
             {
+                using var pending = Pending("sampling/createMessage");
                 var target = Target(link, definition);
                 return bridge.TryAsk(target, InputRequest.ForSampling(request!), ct) is { } bridged
                     ? (await bridged).Deserialize(InputResponse.CreateMessageResultJsonTypeInfo)!
@@ -47,6 +48,7 @@ internal static class BackendRelay
         {
             handlers.ElicitationHandler = async (request, ct) =>
             {
+                using var pending = Pending("elicitation/create");
                 var target = Target(link, definition);
                 return bridge.TryAsk(target, InputRequest.ForElicitation(request!), ct) is { } bridged
                     ? (await bridged).Deserialize(InputResponse.ElicitResultJsonTypeInfo)!
@@ -57,6 +59,7 @@ internal static class BackendRelay
         {
             handlers.RootsHandler = async (request, ct) =>
             {
+                using var pending = Pending("roots/list");
                 var target = Target(link, definition);
                 return bridge.TryAsk(target, InputRequest.ForRootsList(request ?? new ListRootsRequestParams()), ct) is { } bridged
                     ? (await bridged).Deserialize(InputResponse.ListRootsResultJsonTypeInfo)!
@@ -74,6 +77,19 @@ internal static class BackendRelay
             }
             return ValueTask.CompletedTask;
         }));
+    }
+
+    // master_mcp.client_requests.pending: up while the client's answer is awaited.
+    private static PendingRequest Pending(string method)
+    {
+        var tag = new KeyValuePair<string, object?>(Observability.GatewayTelemetry.McpMethodAttribute, method);
+        Observability.GatewayMetrics.PendingClientRequests.Add(1, tag);
+        return new PendingRequest(tag);
+    }
+
+    private readonly struct PendingRequest(KeyValuePair<string, object?> tag) : IDisposable
+    {
+        public void Dispose() => Observability.GatewayMetrics.PendingClientRequests.Add(-1, tag);
     }
 
     private static ModelContextProtocol.Server.McpServer Target(DownstreamLink link, BackendDefinition definition) =>

@@ -3,6 +3,8 @@ namespace MasterMcp.Backends;
 /// <summary>
 /// Counts requests the gateway has sent to backends and not yet seen answered, failed or cancelled. A count that does not
 /// return to zero after clients cancel or drop their calls means a backend request leaked; tests and /capabilities read it.
+/// OpenTelemetry reads the same counts: <c>master_mcp.backend.requests.active</c> (<see cref="Observability.GatewayMetricsObserver"/>)
+/// and <c>master_mcp.backend.requests.cancelled</c>.
 /// </summary>
 public sealed class BackendRequestTracker
 {
@@ -31,7 +33,11 @@ public sealed class BackendRequestTracker
     public readonly struct Scope(BackendRequestTracker tracker) : IDisposable
     {
         /// <summary>Records that the request ended through cancellation (still call <see cref="Dispose"/>).</summary>
-        public void MarkCancelled() => Interlocked.Increment(ref tracker._cancelled);
+        public void MarkCancelled()
+        {
+            Interlocked.Increment(ref tracker._cancelled);
+            Observability.GatewayMetrics.BackendRequestsCancelled.Add(1);
+        }
 
         /// <inheritdoc />
         public void Dispose() => Interlocked.Decrement(ref tracker._pending);

@@ -13,6 +13,7 @@ public sealed record GatewayOptions
     public ScaleoutOptions Scaleout { get; set; } = new();
     public CredentialOptions Credentials { get; set; } = new();
     public AuditOptions Audit { get; set; } = new();
+    public TelemetryOptions Telemetry { get; set; } = new();
     public AuthOptions? Auth { get; set; }
 
     /// <summary>tool_exposure of <c>/mcp</c>: "all" (every tool listed) or "search" (only search_tools and call_tool).</summary>
@@ -148,4 +149,17 @@ public sealed record AuditOptions
 
     /// <summary>Events waiting to be written to the table; when full, new events are dropped (and counted), never waited for.</summary>
     public int QueueCapacity { get; set; } = 10_000;
+}
+
+/// <summary>OpenTelemetry: the Prometheus scrape endpoint and what the gateway's spans say about the user.</summary>
+public sealed record TelemetryOptions
+{
+    /// <summary>Serve GET /metrics (Prometheus text). Off by default.</summary>
+    public bool MetricsEndpoint { get; set; }
+
+    /// <summary>Bearer token a scraper must present on /metrics whenever auth is on; a secret reference.</summary>
+    public string? MetricsToken { get; set; }
+
+    /// <summary>What the <c>enduser.id</c> span attribute holds: "hash" (a SHA-256 of issuer and subject), "subject" or "none".</summary>
+    public string UserAttribute { get; set; } = "hash";
 }

@@ -12,6 +12,10 @@ public static class GatewayOptionsValidator
         {
             yield return problem;
         }
+        if (options.Telemetry.MetricsEndpoint && options.Auth?.Mode is { } mode && mode != "none" && string.IsNullOrEmpty(options.Telemetry.MetricsToken))
+        {
+            yield return ("telemetry.metrics_token", $"is required when telemetry.metrics_endpoint is true and auth.mode is '{mode}': scrapers must present it as a bearer token (use a secret reference)");
+        }
         var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Servers.Count; i++)
         {

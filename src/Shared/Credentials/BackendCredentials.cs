@@ -107,6 +107,13 @@ public sealed partial class BackendCredentials(TokenVault vault, RefreshLease le
         }
     }
 
+    // Counts a failed refresh from an exception filter, so the catch below keeps handling only dead grants.
+    private static bool Failed(string backendId)
+    {
+        Observability.GatewayMetrics.RecordTokenRefresh(backendId, succeeded: false);
+        return true;
+    }
+
     private async Task<TokenSet> RefreshHeldAsync(UserIdentity user, BackendDefinition definition, TokenSet current, CancellationToken cancellationToken)
     {
         var provider = await ProviderAsync(definition, cancellationToken);
@@ -114,8 +121,9 @@ public sealed partial class BackendCredentials(TokenVault vault, RefreshLease le
         try
         {
             fresh = await tokenClient.RefreshAsync(provider, current.RefreshToken!, cancellationToken);
+            Observability.GatewayMetrics.RecordTokenRefresh(definition.Id, succeeded: true);
         }
-        catch (BackendTokenException ex) when (ex.GrantIsDead)
+        catch (BackendTokenException ex) when (Failed(definition.Id) && ex.GrantIsDead)
         {
             LogRefreshRefused(logger, definition.Id, ex.Message);
             await ForgetAsync(user, definition, "the provider refused to refresh the token", cancellationToken);

@@ -126,6 +126,17 @@ public sealed partial class Catalog
         var owner = BackendRegistry.ListingOwner(client);
         if (_snapshots.TryGetValue(owner, out var cached) && !HasExpiredFailures(owner, cached))
         {
+            if (Observability.GatewayMetrics.ListCacheLookups.Enabled)
+            {
+                // Every backend's listing in this snapshot was answered from the cache.
+                foreach (var definition in _registry.Definitions)
+                {
+                    if (!definition.UsesUserCredentials)
+                    {
+                        Observability.GatewayMetrics.RecordListLookup(definition.Id, hit: true);
+                    }
+                }
+            }
             return cached;
         }
         var version = Interlocked.Read(ref _version);
@@ -161,7 +172,13 @@ public sealed partial class Catalog
         var key = (definition.SessionMode == BackendSessionMode.Shared ? BackendRegistry.SharedOwner : owner, definition.Id);
         while (true)
         {
-            var lazy = _listings.GetOrAdd(key, k => new Lazy<Task<BackendListing>>(() => FetchAsync(definition, k.Item1 == BackendRegistry.SharedOwner ? _registry.Shared(definition) : _registry.ForListing(definition, client))));
+            var fetched = false;
+            var lazy = _listings.GetOrAdd(key, k =>
+            {
+                fetched = true;
+                return new Lazy<Task<BackendListing>>(() => FetchAsync(definition, k.Item1 == BackendRegistry.SharedOwner ? _registry.Shared(definition) : _registry.ForListing(definition, client)));
+            });
+            Observability.GatewayMetrics.RecordListLookup(definition.Id, hit: !fetched);
             var listing = await lazy.Value.WaitAsync(cancellationToken);
             if (listing.Error is not null && _time.GetUtcNow() - listing.At > FailureCacheTime)
             {

@@ -4,6 +4,7 @@ using MasterMcp.Backends;
 using MasterMcp.Configuration;
 using MasterMcp.Credentials;
 using MasterMcp.Gateway.Search;
+using MasterMcp.Observability;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol;
@@ -139,9 +140,9 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         var definition = Owner(tool.BackendId);
         Task<CallToolResult> Call(CancellationToken token) => OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<CallToolRequestParams, CallToolResult>(client, RequestMethods.ToolsCall,
             new CallToolRequestParams { Name = tool.OriginalName, Arguments = request.Arguments, Meta = meta }, id, token), token);
-        var result = MrtrBridge.Applies(context.Server)
-            ? await bridge.StartAsync(context.Server, Auth.GatewayUser.FromPrincipal(context.User)?.Key, Call, cancellationToken)
-            : await Call(cancellationToken);
+        var result = await GatewayTelemetry.RouteAsync(definition.Id, RequestMethods.ToolsCall, request.Name, tool.OriginalName, () => MrtrBridge.Applies(context.Server)
+            ? bridge.StartAsync(context.Server, Auth.GatewayUser.FromPrincipal(context.User)?.Key, Call, cancellationToken)
+            : Call(cancellationToken));
         // Rewriting goes through JSON; most results hold no resource references, so skip it for them (the hot path).
         return HasResourceReferences(result.Content) ? ProtocolJson.RewriteUris(result, definition.Prefix) : result;
     }
@@ -179,8 +180,8 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         }
         scope.Target(prompt.BackendId, prompt.OriginalName);
         var definition = Owner(prompt.BackendId);
-        var result = await OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<GetPromptRequestParams, GetPromptResult>(client, RequestMethods.PromptsGet,
-            new GetPromptRequestParams { Name = prompt.OriginalName, Arguments = request.Arguments, Meta = meta }, id, cancellationToken), cancellationToken);
+        var result = await GatewayTelemetry.RouteAsync(definition.Id, RequestMethods.PromptsGet, request.Name, prompt.OriginalName, () => OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<GetPromptRequestParams, GetPromptResult>(client, RequestMethods.PromptsGet,
+            new GetPromptRequestParams { Name = prompt.OriginalName, Arguments = request.Arguments, Meta = meta }, id, cancellationToken), cancellationToken));
         return result.Messages.Any(m => HasResourceReferences([m.Content])) ? ProtocolJson.RewriteUris(result, definition.Prefix) : result;
     }
 
@@ -215,8 +216,8 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         }
         var (definition, originalUri) = resolved;
         scope.Target(definition.Id, originalUri);
-        var result = await OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<ReadResourceRequestParams, ReadResourceResult>(client, RequestMethods.ResourcesRead,
-            new ReadResourceRequestParams { Uri = originalUri, Meta = meta }, id, cancellationToken), cancellationToken);
+        var result = await GatewayTelemetry.RouteAsync(definition.Id, RequestMethods.ResourcesRead, request.Uri, originalUri, () => OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<ReadResourceRequestParams, ReadResourceResult>(client, RequestMethods.ResourcesRead,
+            new ReadResourceRequestParams { Uri = originalUri, Meta = meta }, id, cancellationToken), cancellationToken));
         if (definition.Prefix.Length == 0)
         {
             return result;

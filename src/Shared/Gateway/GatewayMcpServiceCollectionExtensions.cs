@@ -32,7 +32,7 @@ public static class GatewayMcpServiceCollectionExtensions
         services.AddSingleton<Limits.UserSlots>();
         services.AddHostedService(sp => sp.GetRequiredService<Limits.UserSlots>());
         services.AddSingleton<ISessionMigrationHandler>(sp => sp.GetRequiredService<SessionStore>());
-        services.AddSingleton<IReadinessCheck, BackendsReadinessCheck>();
+        services.AddHealthChecks().AddCheck<BackendsHealthCheck>(BackendsHealthCheck.Name, timeout: ReadyEndpoint.CheckTimeout);
         services.AddHostedService<GatewayBackgroundService>();
         services.AddRouting();
         // Priming events, retry and Last-Event-ID resumption (2025-11-25 SSE polling), kept by the session's owner; the

@@ -18,9 +18,12 @@ namespace MasterMcp.Hosting;
 /// Kept out of ASP.NET middleware on purpose, because the Functions host would not run Kestrel-only middleware.
 /// </summary>
 public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> options, ISecretResolver secrets, RequestAuthenticator authenticator, Limits.RequestRateLimiter rateLimiter,
-    ILogger<GatewayPipeline> logger, Scaleout.DrainCoordinator? drain = null)
+    ILogger<GatewayPipeline> logger, Scaleout.DrainCoordinator? drain = null, GatewayStartup? startup = null)
 {
-    private static readonly ActivitySource Source = new("MasterMcp.Gateway");
+    private static readonly ActivitySource Source = new(GatewayTelemetry.ActivitySourceName);
+
+    // The seed's FEATURE_REQUEST_LOGGING=1: the one line per request is logged at Information instead of Debug.
+    private readonly LogLevel _requestLogLevel = TelemetryServiceCollectionExtensions.IsOn(startup?.Inputs.Env("FEATURE_REQUEST_LOGGING")) ? LogLevel.Information : LogLevel.Debug;
 
     /// <summary>Runs <paramref name="route"/>'s handler for this request.</summary>
     public async Task InvokeAsync(HttpContext context, GatewayRoute route)
@@ -55,6 +58,7 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
                 return;
             }
             await authenticator.AuthenticateAsync(context, route);
+            GatewayTelemetry.CurrentUser = TelemetryUser(Auth.GatewayUser.From(context), current.Telemetry.UserAttribute);
             if (HttpMethods.IsPost(context.Request.Method))
             {
                 await BufferRequestBodyAsync(context);
@@ -68,7 +72,7 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
             var handler = (IEndpointHandler)context.RequestServices.GetRequiredService(route.HandlerType);
             var started = Stopwatch.GetTimestamp();
             await handler.HandleAsync(context);
-            LogRequestHandled(logger, context.Request.Method, route.Name, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LogRequestHandled(logger, _requestLogLevel, context.Request.Method, route.Name, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (GatewayHttpException ex)
         {
@@ -99,6 +103,14 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
                 "The gateway failed to handle this request; quote the correlation id when reporting it.", traceId);
         }
     }
+
+    /// <summary>The enduser.id span attribute for this user under telemetry.user_attribute (hash: the gateway's user key, a SHA-256 of issuer and subject).</summary>
+    internal static string? TelemetryUser(Auth.GatewayUser? user, string mode) => user is null ? null : mode switch
+    {
+        "subject" => user.Subject,
+        "none" => null,
+        _ => user.Key,
+    };
 
     private static Activity? StartActivity(HttpContext context, GatewayRoute route)
     {
@@ -259,6 +271,7 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         var setting = Limits.RateLimitKinds.Setting(refusal.Kind);
         var message = $"Rate limited: too many requests from this {kind} (security.rate_limits.{setting}); retry after {seconds} s.";
         LogRateLimited(logger, route.Name, kind);
+        GatewayMetrics.RecordRateLimited(setting, route.Name);
         var headers = new Dictionary<string, string> { ["Retry-After"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         if (route != GatewayRoutes.Mcp)
         {
@@ -282,8 +295,8 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
             new System.Text.Json.Nodes.JsonObject { ["rate_limited"] = true, ["partition"] = kind, ["limit"] = setting, ["retry_after_seconds"] = seconds }, headers);
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Route} answered {Status} in {ElapsedMs:0.0} ms")]
-    private static partial void LogRequestHandled(ILogger logger, string method, string route, int status, double elapsedMs);
+    [LoggerMessage(Message = "{Method} {Route} answered {Status} in {ElapsedMs:0.0} ms")]
+    private static partial void LogRequestHandled(ILogger logger, LogLevel level, string method, string route, int status, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Request to {Route} refused with {Status} ({Code})")]
     private static partial void LogRequestRefused(ILogger logger, string route, int status, string code);

@@ -9,6 +9,8 @@ public static class GatewayRoutes
     public static readonly GatewayRoute Health = new("health", "health", ["GET"], typeof(HealthEndpoint)) { RequiresOriginSecret = false, Authentication = RouteAuthentication.None };
     public static readonly GatewayRoute Ready = new("ready", "ready", ["GET"], typeof(ReadyEndpoint)) { Authentication = RouteAuthentication.Optional };
     public static readonly GatewayRoute Capabilities = new("capabilities", "capabilities", ["GET"], typeof(Gateway.CapabilitiesEndpoint));
+    // Its own bearer token (telemetry.metrics_token), not an OAuth access token: scrapers are not MCP clients.
+    public static readonly GatewayRoute Metrics = new("metrics", "metrics", ["GET"], typeof(Observability.MetricsEndpoint)) { Authentication = RouteAuthentication.None };
     public static readonly GatewayRoute Mcp = new("mcp", "mcp", ["GET", "POST", "DELETE"], typeof(Gateway.McpEndpoint)) { ChecksOrigin = true, RateLimited = true };
 
     // Client-facing OAuth (Auth/): discovery documents and the authorization server's own endpoints are open by nature.
@@ -33,7 +35,7 @@ public static class GatewayRoutes
     /// <summary>Every route, in the order they are matched.</summary>
     public static IReadOnlyList<GatewayRoute> All { get; } =
     [
-        Health, Ready, Capabilities, Mcp,
+        Health, Ready, Capabilities, Metrics, Mcp,
         ProtectedResourceMetadata, ProtectedResourceMetadataMcp, AuthorizationServerMetadata, OpenIdConfiguration, Jwks,
         Authorize, Token, Register, Revoke, Consent, LoginCallback, Login, Session, Connect, Connections,
     ];

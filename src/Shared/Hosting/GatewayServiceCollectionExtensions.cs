@@ -3,6 +3,7 @@ using MasterMcp.Auth;
 using MasterMcp.Configuration;
 using MasterMcp.Credentials;
 using MasterMcp.Gateway;
+using MasterMcp.Observability;
 using MasterMcp.Scaleout;
 using MasterMcp.Secrets;
 using MasterMcp.Storage;
@@ -45,10 +46,11 @@ public static class GatewayServiceCollectionExtensions
         services.AddGatewayAuth();
         services.AddScaleout(startup);
         services.AddMcpGateway(options);
+        services.AddGatewayTelemetry(startup);
         Observability.ConsentRequiredLogFilter.Register(services);
         services.AddSingleton<GatewayPipeline>();
         services.AddSingleton<Limits.RequestRateLimiter>();
-        services.AddSingleton<IReadinessCheck, StorageReadinessCheck>();
+        services.AddHealthChecks().AddCheck<StorageHealthCheck>(StorageHealthCheck.Name, timeout: ReadyEndpoint.CheckTimeout);
         foreach (var route in GatewayRoutes.All)
         {
             services.TryAddSingleton(route.HandlerType);

@@ -1,20 +1,23 @@
 using MasterMcp.Configuration;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace MasterMcp.Hosting;
 
-/// <summary>GET /ready: 200 when the configuration is loaded and every readiness check passes, else 503. With auth on, anonymous callers get only the status.</summary>
-public sealed class ReadyEndpoint(GatewayConfigMonitor config, IEnumerable<IReadinessCheck> checks, Auth.AuthSettingsProvider auth) : IEndpointHandler
+/// <summary>
+/// GET /ready: 200 when the configuration is loaded and no health check (Microsoft.Extensions.Diagnostics.HealthChecks:
+/// storage, Redis or the single-instance notice, backends) is Unhealthy, else 503; Degraded (Redis down, an optional
+/// backend down) stays ready. With auth on, anonymous callers get only the status.
+/// </summary>
+public sealed class ReadyEndpoint(GatewayConfigMonitor config, HealthCheckService health, Auth.AuthSettingsProvider auth) : IEndpointHandler
 {
-    private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(5);
+    /// <summary>How long one check may take before it counts as failed ("timed out").</summary>
+    public static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(5);
 
     /// <inheritdoc />
     public async Task HandleAsync(HttpContext context)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(CheckTimeout);
-        var list = checks.ToList();
-        var results = await Task.WhenAll(list.Select(c => c.CheckAsync(timeout.Token)));
+        var report = await health.CheckHealthAsync(context.RequestAborted);
         var (configStatus, configError) = (config.LastReloadError, config.LastApplyError) switch
         {
             ({ } rejected, _) => ("ok (last reload rejected)", rejected),
@@ -23,10 +26,11 @@ public sealed class ReadyEndpoint(GatewayConfigMonitor config, IEnumerable<IRead
         };
         var statuses = new Dictionary<string, string> { ["config"] = configStatus };
         var ready = true;
-        for (var i = 0; i < list.Count; i++)
+        foreach (var (name, entry) in report.Entries)
         {
-            statuses[list[i].Name] = results[i].Status;
-            ready &= results[i].Ready;
+            // A check that ran out of time is cancelled by the health check service, which reports its own text.
+            statuses[name] = entry.Description ?? (entry.Exception is OperationCanceledException ? "timed out" : entry.Exception?.Message ?? entry.Status.ToString());
+            ready &= entry.Status != HealthStatus.Unhealthy;
         }
         context.Response.StatusCode = ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.CacheControl = "no-store";

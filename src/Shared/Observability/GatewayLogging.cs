@@ -33,6 +33,24 @@ public static class GatewayLogging
     public static void ConfigureConsole(ILoggingBuilder logging, LoggingOptions options)
     {
         logging.ClearProviders();
+        AddConsole(logging, options);
+        ConfigureCommon(logging, options);
+    }
+
+    /// <summary>
+    /// The worker under the Functions host: the same console lines as the standalone host (container logs read stdout),
+    /// beside the worker's own logger that sends entries to the host (and with telemetryMode OpenTelemetry to Application
+    /// Insights, scopes included); its providers are kept.
+    /// </summary>
+    public static void ConfigureFunctionsWorker(ILoggingBuilder logging, LoggingOptions options)
+    {
+        AddConsole(logging, options);
+        ConfigureCommon(logging, options);
+    }
+
+    /// <summary>JSON (or plain) console lines with scopes and UTC timestamps.</summary>
+    private static void AddConsole(ILoggingBuilder logging, LoggingOptions options)
+    {
         if (string.Equals(options.Format, "plain", StringComparison.OrdinalIgnoreCase))
         {
             logging.AddSimpleConsole(o =>
@@ -52,7 +70,6 @@ public static class GatewayLogging
                 o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
             });
         }
-        ConfigureCommon(logging, options);
     }
 
     /// <summary>Level filter and trace-id scopes; used by both hosts.</summary>

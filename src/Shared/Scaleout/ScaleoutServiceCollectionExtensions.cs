@@ -25,11 +25,11 @@ public static partial class ScaleoutServiceCollectionExtensions
             services.AddSingleton(sp => new RedisBackplane(connection, options.Scaleout.KeyPrefix, sp.GetRequiredService<InstanceIdentity>(), sp.GetRequiredService<ILogger<RedisBackplane>>()));
             services.AddSingleton<SessionTunnel>();
             services.AddHostedService(sp => sp.GetRequiredService<SessionTunnel>());
-            services.AddSingleton<IReadinessCheck, RedisReadinessCheck>();
+            services.AddHealthChecks().AddCheck<RedisHealthCheck>(RedisHealthCheck.Name, timeout: ReadyEndpoint.CheckTimeout);
         }
         else
         {
-            services.AddSingleton<IReadinessCheck, SingleInstanceReadinessCheck>();
+            services.AddHealthChecks().AddCheck<SingleInstanceHealthCheck>(SingleInstanceHealthCheck.Name);
             services.AddHostedService<SingleInstanceNotice>();
         }
         services.AddSingleton(sp => new DrainCoordinator(sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Configuration.GatewayOptions>>(),
@@ -42,7 +42,7 @@ public static partial class ScaleoutServiceCollectionExtensions
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            LogSingleInstance(logger, SingleInstanceReadinessCheck.Notice);
+            LogSingleInstance(logger, SingleInstanceHealthCheck.Notice);
             return Task.CompletedTask;
         }
 

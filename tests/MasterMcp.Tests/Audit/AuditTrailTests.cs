@@ -250,7 +250,7 @@ public sealed class AuditTrailTests(AzuriteFixture azurite)
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == AuditMetrics.MeterName && instrument.Meter.Scope == meters && instrument.Name == "mastermcp.audit.dropped")
+            if (instrument.Meter.Name == AuditMetrics.MeterName && instrument.Meter.Scope == meters && instrument.Name == "master_mcp.audit.dropped")
             {
                 l.EnableMeasurementEvents(instrument);
             }

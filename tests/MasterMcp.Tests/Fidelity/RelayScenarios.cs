@@ -358,6 +358,13 @@ public abstract class RelayScenarios(IRelayTarget target)
 
     internal static Task Eventually(Func<Task<bool>> condition) => Wait.Until(condition);
 
+    /// <summary>Waits for <paramref name="condition"/>; on timeout the failure says what <paramref name="describe"/> saw.</summary>
+    internal static Task Eventually(Func<bool> condition, Func<string> describe) =>
+        Wait.For(() => Task.FromResult(condition() ? null : describe()), seen => seen is null, "condition");
+
+    internal static Task Eventually(Func<Task<bool>> condition, Func<string> describe) =>
+        Wait.For(async () => await condition() ? null : describe(), seen => seen is null, "condition");
+
     private sealed class SyncProgress(Action<ProgressNotificationValue> report) : IProgress<ProgressNotificationValue>
     {
         public void Report(ProgressNotificationValue value) => report(value);
