@@ -74,7 +74,12 @@ public sealed partial class MetricsEndpointTests : IAsyncLifetime
             await TelemetryKit.CallToolAsync(http, _gateway.McpUrl, session, "alpha__echo", new JsonObject { ["text"] = "n" + i }, bearer: token, id: 10 + i);
         }
 
-        var samples = TelemetryKit.ParsePrometheus(await ScrapeAsync(http, MetricsToken));
+        // The SDK records a call's duration when its server span ends, just after the answer has gone: scrape until the
+        // last call is in (the count must then be exactly N, not more).
+        var samples = await Wait.For(async () => TelemetryKit.ParsePrometheus(await ScrapeAsync(http, MetricsToken)),
+            scraped => scraped.Where(s => s.Name == "mcp_server_operation_duration_seconds_count" && s.Labels.GetValueOrDefault("gen_ai_tool_name") == "alpha__echo").Sum(s => s.Value) >= N
+                && scraped.Where(s => s.Name == "master_mcp_backend_operation_duration_seconds_count" && s.Labels.GetValueOrDefault("master_mcp_backend_id") == "alpha").Sum(s => s.Value) >= N,
+            "N tools/call durations in the scrape");
 
         var calls = samples.Where(s => s.Name == "mcp_server_operation_duration_seconds_count"
             && s.Labels.GetValueOrDefault("mcp_method_name") == "tools/call" && s.Labels.GetValueOrDefault("gen_ai_tool_name") == "alpha__echo").ToList();
@@ -89,7 +94,15 @@ public sealed partial class MetricsEndpointTests : IAsyncLifetime
         // The request's user is on the SDK's server spans as telemetry.user_attribute says (hash by default), never as a label.
         var subject = JsonNode.Parse(Convert.FromBase64String(Pad(token.Split('.')[1])))!["sub"]!.GetValue<string>();
         var key = new MasterMcp.Auth.GatewayUser(_idp.Issuer, subject, [], null).Key;
-        Assert.True(_gateway.Services.GetRequiredService<TracerProvider>().ForceFlush(10_000));
+        await Wait.Until(() =>
+        {
+            Assert.True(_gateway.Services.GetRequiredService<TracerProvider>().ForceFlush(10_000));
+            lock (_spans)
+            {
+                return _spans.Count(s => s.Source.Name == MasterMcp.Observability.GatewayTelemetry.McpSourceName && s.Kind == ActivityKind.Server
+                    && s.DisplayName.StartsWith("tools/call", StringComparison.Ordinal)) >= N;
+            }
+        }, "the SDK's server spans of the N calls");
         lock (_spans)
         {
             Assert.Contains(_spans, s => s.Source.Name == MasterMcp.Observability.GatewayTelemetry.McpSourceName && s.Kind == ActivityKind.Server

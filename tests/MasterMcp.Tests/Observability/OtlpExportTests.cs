@@ -45,8 +45,15 @@ public sealed class OtlpExportTests : IAsyncLifetime
         var (traceId, traceparent) = TelemetryKit.NewClientTrace();
         await TelemetryKit.CallToolAsync(http, _gateway.McpUrl, session, "alpha__echo", new JsonObject { ["text"] = "otlp" }, traceparent);
 
-        // The batch processor exports on a timer; a flush sends what it holds now (no waiting on the clock).
-        Assert.True(_gateway.Services.GetRequiredService<TracerProvider>().ForceFlush(10_000));
+        // The batch processor exports on a timer; a flush sends what it holds now (no waiting on the clock). The SDK ends
+        // its server span just after the response has gone, so flush until both spans of the call have arrived.
+        var provider = _gateway.Services.GetRequiredService<TracerProvider>();
+        await Wait.Until(() =>
+        {
+            Assert.True(provider.ForceFlush(10_000));
+            var kinds = _collector.Spans.Where(s => s.TraceId == traceId.ToHexString() && s.Scope == GatewayTelemetry.McpSourceName).Select(s => s.Kind).ToList();
+            return kinds.Contains(2) && kinds.Contains(3);
+        }, "the call's MCP server and client spans at the OTLP endpoint");
 
         var trace = _collector.Spans.Where(s => s.TraceId == traceId.ToHexString()).ToList();
         var server = Assert.Single(trace, s => s.Scope == GatewayTelemetry.McpSourceName && s.Kind == 2);
