@@ -31,6 +31,9 @@ public sealed class DownstreamSession : IAsyncDisposable
     /// <summary>The user the session belongs to (null when auth is off).</summary>
     public Auth.GatewayUser? User { get; }
 
+    /// <summary>The virtual server the session was opened on (<c>/mcp/{name}</c>), or null for <c>/mcp</c>; it is never served elsewhere.</summary>
+    public string? VirtualServer { get; init; }
+
     /// <summary>When the session's row in the store was last extended (writes are throttled per session).</summary>
     public DateTimeOffset LastStored { get; set; }
 

@@ -2,13 +2,17 @@ using System.Globalization;
 
 namespace MasterMcp.Configuration;
 
-/// <summary>Checks that a schema cannot express: unique server ids, one transport per server, backend auth strategies and their auth_config.</summary>
+/// <summary>Checks that a schema cannot express: unique server ids, one transport per server, backend auth strategies and their auth_config, policies and virtual servers.</summary>
 public static class GatewayOptionsValidator
 {
     /// <summary>Every problem as (dotted path, message).</summary>
     public static IEnumerable<(string Path, string Message)> Validate(GatewayOptions options, string environmentName = "Development")
     {
         foreach (var problem in AuthOptionsValidator.Validate(options, environmentName))
+        {
+            yield return problem;
+        }
+        foreach (var problem in AccessOptionsValidator.Validate(options))
         {
             yield return problem;
         }

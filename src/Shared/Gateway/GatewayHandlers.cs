@@ -14,36 +14,36 @@ namespace MasterMcp.Gateway;
 /// that owns the public name, under its original name. Backend errors keep their JSON-RPC code, message and data; a tool
 /// error stays a tool result.
 /// </summary>
-public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry registry, BackendRequestTracker tracker, ProgressRelay progress, MrtrBridge bridge, UserBackendAccess userAccess, ILogger<GatewayHandlers> logger)
+public sealed partial class GatewayHandlers(Catalog catalog, Access.CatalogAccess access, BackendRegistry registry, BackendRequestTracker tracker, ProgressRelay progress, MrtrBridge bridge, UserBackendAccess userAccess, ILogger<GatewayHandlers> logger)
 {
     private long _nextRequestId;
 
     public async ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server, Auth.GatewayUser.FromPrincipal(context.User));
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        return new ListToolsResult { Tools = [.. snapshot.Tools.Select(t => t.Tool)] };
+        var view = await access.ViewAsync(context, cancellationToken);
+        return new ListToolsResult { Tools = [.. view.Tools.Select(t => t.Tool)] };
     }
 
     public async ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server, Auth.GatewayUser.FromPrincipal(context.User));
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        return new ListPromptsResult { Prompts = [.. snapshot.Prompts.Select(p => p.Prompt)] };
+        var view = await access.ViewAsync(context, cancellationToken);
+        return new ListPromptsResult { Prompts = [.. view.Prompts.Select(p => p.Prompt)] };
     }
 
     public async ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server, Auth.GatewayUser.FromPrincipal(context.User));
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        return new ListResourcesResult { Resources = [.. snapshot.Resources.Select(r => r.Resource)] };
+        var view = await access.ViewAsync(context, cancellationToken);
+        return new ListResourcesResult { Resources = [.. view.Resources.Select(r => r.Resource)] };
     }
 
     public async ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server, Auth.GatewayUser.FromPrincipal(context.User));
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        return new ListResourceTemplatesResult { ResourceTemplates = [.. snapshot.Templates.Select(t => t.Template)] };
+        var view = await access.ViewAsync(context, cancellationToken);
+        return new ListResourceTemplatesResult { ResourceTemplates = [.. view.Templates.Select(t => t.Template)] };
     }
 
     public async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken)
@@ -54,20 +54,22 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         {
             return await resumed;
         }
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        var tool = snapshot.FindTool(request.Name);
+        var view = await access.ViewAsync(context, cancellationToken);
+        var tool = view.FindTool(request.Name);
         if (tool is null && catalog.ForgetFailures())
         {
             // A backend missing from the catalog may own this name and be back by now: look once more before refusing.
-            snapshot = await catalog.GetAsync(context, cancellationToken);
-            tool = snapshot.FindTool(request.Name);
+            view = await access.ViewAsync(context, cancellationToken);
+            tool = view.FindTool(request.Name);
         }
         try
         {
             if (tool is null)
             {
                 // A name of a per-user backend the user has not connected yet is not listed: lead them to connect.
-                var unconnected = catalog.FindUserBackendByPrefix(request.Name) ?? throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
+                var unconnected = catalog.FindUserBackendByPrefix(request.Name) is { } byPrefix && view.Allows(Access.CatalogItemKind.Tool, request.Name, byPrefix.Id)
+                    ? byPrefix
+                    : throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
                 await OnBackendAsync(unconnected, context.Server, context.User, request.Meta, (_, _, _) => Task.FromResult(true), cancellationToken);
                 throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
             }
@@ -95,8 +97,8 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     public async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("prompts/get needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        var prompt = snapshot.FindPrompt(request.Name) ?? throw new McpProtocolException($"Unknown prompt: '{request.Name}'", McpErrorCode.InvalidParams);
+        var view = await access.ViewAsync(context, cancellationToken);
+        var prompt = view.FindPrompt(request.Name) ?? throw new McpProtocolException($"Unknown prompt: '{request.Name}'", McpErrorCode.InvalidParams);
         var definition = Owner(prompt.BackendId);
         var result = await OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<GetPromptRequestParams, GetPromptResult>(client, RequestMethods.PromptsGet,
             new GetPromptRequestParams { Name = prompt.OriginalName, Arguments = request.Arguments, Meta = meta }, id, cancellationToken), cancellationToken);
@@ -106,8 +108,8 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     public async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("resources/read needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        var (definition, originalUri) = ResolveUri(snapshot, request.Uri)
+        var view = await access.ViewAsync(context, cancellationToken);
+        var (definition, originalUri) = ResolveUri(view, request.Uri)
             ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
         var result = await OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<ReadResourceRequestParams, ReadResourceResult>(client, RequestMethods.ResourcesRead,
             new ReadResourceRequestParams { Uri = originalUri, Meta = meta }, id, cancellationToken), cancellationToken);
@@ -132,26 +134,26 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     public async ValueTask<CompleteResult> CompleteAsync(RequestContext<CompleteRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("completion/complete needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
+        var view = await access.ViewAsync(context, cancellationToken);
         BackendDefinition definition;
         Reference reference;
         switch (request.Ref)
         {
             case PromptReference promptRef:
-                var prompt = snapshot.FindPrompt(promptRef.Name) ?? throw new McpProtocolException($"Unknown prompt: '{promptRef.Name}'", McpErrorCode.InvalidParams);
+                var prompt = view.FindPrompt(promptRef.Name) ?? throw new McpProtocolException($"Unknown prompt: '{promptRef.Name}'", McpErrorCode.InvalidParams);
                 definition = Owner(prompt.BackendId);
                 reference = new PromptReference { Name = prompt.OriginalName, Title = promptRef.Title };
                 break;
             case ResourceTemplateReference resourceRef:
                 var uri = resourceRef.Uri ?? "";
-                if (snapshot.FindTemplate(uri) is { } template)
+                if (view.FindTemplate(uri) is { } template)
                 {
                     definition = Owner(template.BackendId);
                     reference = new ResourceTemplateReference { Uri = template.OriginalUriTemplate };
                 }
                 else
                 {
-                    var resolved = ResolveUri(snapshot, uri) ?? throw new McpProtocolException($"Unknown resource template: '{uri}'", McpErrorCode.InvalidParams);
+                    var resolved = ResolveUri(view, uri) ?? throw new McpProtocolException($"Unknown resource template: '{uri}'", McpErrorCode.InvalidParams);
                     definition = resolved.Definition;
                     reference = new ResourceTemplateReference { Uri = resolved.OriginalUri };
                 }
@@ -178,8 +180,8 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         {
             throw new McpProtocolException($"{method} needs params with a uri", McpErrorCode.InvalidParams);
         }
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        var (definition, originalUri) = ResolveUri(snapshot, uri) ?? throw new McpProtocolException($"Unknown resource: '{uri}'", McpErrorCode.ResourceNotFound);
+        var view = await access.ViewAsync(context, cancellationToken);
+        var (definition, originalUri) = ResolveUri(view, uri) ?? throw new McpProtocolException($"Unknown resource: '{uri}'", McpErrorCode.ResourceNotFound);
         await OnBackendAsync(definition, context.Server, context.User, context.Params?.Meta, async (client, meta, id) =>
         {
             await Send<TParams, EmptyResult>(client, method, parameters(originalUri, meta), id, cancellationToken);
@@ -217,6 +219,10 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
 
     private BackendDefinition Owner(string backendId) =>
         registry.Find(backendId) ?? throw new McpProtocolException($"Backend '{backendId}' was removed from the configuration", McpErrorCode.InternalError);
+
+    /// <summary>The backend and original URI of a public URI this session may read; null when unknown or not visible to it.</summary>
+    private (BackendDefinition Definition, string OriginalUri)? ResolveUri(Access.CatalogView view, string uri) =>
+        ResolveUri(view.Catalog, uri) is { } resolved && view.Allows(Access.CatalogItemKind.Resource, uri, resolved.Definition.Id) ? resolved : null;
 
     private (BackendDefinition Definition, string OriginalUri)? ResolveUri(CatalogSnapshot snapshot, string uri)
     {

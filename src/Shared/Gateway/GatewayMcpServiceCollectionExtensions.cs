@@ -27,6 +27,7 @@ public static class GatewayMcpServiceCollectionExtensions
         services.AddSingleton<BackendRequestTracker>();
         services.AddSingleton<ProgressRelay>();
         services.AddSingleton<Catalog>();
+        services.AddSingleton<Access.CatalogAccess>();
         services.AddSingleton<GatewayHandlers>();
         services.AddSingleton<SessionStore>();
         services.AddSingleton<ISessionMigrationHandler>(sp => sp.GetRequiredService<SessionStore>());
@@ -52,6 +53,12 @@ public static class GatewayMcpServiceCollectionExtensions
             {
                 transport.SessionMode = HttpServerSessionMode.StatefulForInitializeClients;
                 transport.IdleTimeout = options.Sessions.IdleTimeout;
+                // A session opened on /mcp/{name} introduces itself as that virtual server and stays bound to it.
+                transport.ConfigureSessionOptions = (context, serverOptions, _) =>
+                {
+                    context.RequestServices.GetRequiredService<Access.CatalogAccess>().ConfigureSession(context, serverOptions);
+                    return Task.CompletedTask;
+                };
 #pragma warning disable MCPEXP002 // RunSessionHandler is experimental; it is the only hook that sees a session end.
                 transport.RunSessionHandler = async (context, server, cancellationToken) =>
                 {
@@ -60,7 +67,7 @@ public static class GatewayMcpServiceCollectionExtensions
                     // (Stateless requests of 2026-07-28 clients run here too, without a session.)
                     if (server.SessionId is not null)
                     {
-                        context.RequestServices.GetRequiredService<DownstreamSessions>().Begin(server, Auth.GatewayUser.From(context));
+                        context.RequestServices.GetRequiredService<DownstreamSessions>().Begin(server, Auth.GatewayUser.From(context), Access.CatalogAccess.RequestVirtualServer(context)?.Name);
                     }
                     // A client's roots changed: tell each of its own backend sessions, which may ask it for roots again.
                     await using var roots = server.RegisterNotificationHandler(NotificationMethods.RootsListChangedNotification, (notification, ct) =>

@@ -33,10 +33,13 @@ public sealed partial class McpEndpoint : IEndpointHandler
     private readonly DrainCoordinator _drain;
     private readonly OwnerRoutes _routes;
     private readonly SessionTunnel? _tunnel;
+    private readonly DownstreamSessions _downstream;
     private readonly ILogger<McpEndpoint> _logger;
 
-    public McpEndpoint(IServiceProvider services, SessionStore sessions, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, DrainCoordinator drain, OwnerRoutes routes, ILogger<McpEndpoint> logger)
+    public McpEndpoint(IServiceProvider services, SessionStore sessions, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, DrainCoordinator drain, OwnerRoutes routes,
+        DownstreamSessions downstream, ILogger<McpEndpoint> logger)
     {
+        _downstream = downstream;
         _logger = logger;
         _options = options;
         _logger = logger;
@@ -65,6 +68,7 @@ public sealed partial class McpEndpoint : IEndpointHandler
         // The outer host already matched a route; clear it so the inner routing matches the MCP endpoints itself.
         context.SetEndpoint(null);
         context.Request.RouteValues.Clear();
+        var virtualServer = Access.CatalogAccess.RequestVirtualServer(context)?.Name;
         var sessionId = context.Request.Headers[SessionHeader].ToString();
         if (sessionId.Length == 0 && context.Items.ContainsKey(DrainCoordinator.ArrivedWhileDrainingItem))
         {
@@ -84,9 +88,9 @@ public sealed partial class McpEndpoint : IEndpointHandler
             await _routes.EnsureKeyAsync(context.RequestAborted);
             if (sessionId.Length > 0)
             {
-                if (!_routes.TryRead(sessionId, userKey, out var route))
+                if (!_routes.TryRead(sessionId, userKey, virtualServer, out var route))
                 {
-                    LogUnknownSession(_logger, "malformed, altered, or presented by another user");
+                    LogUnknownSession(_logger, "malformed, altered, presented by another user or at another virtual server");
                     // Made up, altered, or another user's: to this caller the session does not exist.
                     await McpErrors.WriteSessionNotFoundAsync(context);
                     return;
@@ -123,11 +127,18 @@ public sealed partial class McpEndpoint : IEndpointHandler
                     var issued = context.Response.Headers[SessionHeader].ToString();
                     if (issued.Length > 0)
                     {
-                        context.Response.Headers[SessionHeader] = _routes.Issue(issued, userKey);
+                        context.Response.Headers[SessionHeader] = _routes.Issue(issued, userKey, virtualServer);
                     }
                     return Task.CompletedTask;
                 });
             }
+        }
+        if (sessionId.Length > 0 && _downstream.Find(sessionId) is { } known && known.VirtualServer != virtualServer)
+        {
+            // The SDK's session handling is shared by /mcp and every /mcp/{name}: a session is served only where it was opened.
+            LogUnknownSession(_logger, "opened at another virtual server");
+            await McpErrors.WriteSessionNotFoundAsync(context);
+            return;
         }
         var isStream = HttpMethods.IsGet(context.Request.Method);
         using (isStream ? default(DrainCoordinator.InFlightScope?) : _drain.Enter())
@@ -207,6 +218,21 @@ public sealed partial class McpEndpoint : IEndpointHandler
     }
 
     private async Task InvokeSdkAsync(HttpContext context)
+    {
+        // The inner pipeline maps the SDK at /mcp only; a virtual server's requests are served there, bound to their server.
+        var path = context.Request.Path;
+        context.Request.Path = Path;
+        try
+        {
+            await InvokeSdkAtMcpAsync(context);
+        }
+        finally
+        {
+            context.Request.Path = path;
+        }
+    }
+
+    private async Task InvokeSdkAtMcpAsync(HttpContext context)
     {
         var interval = _options.CurrentValue.Hosting.SseHeartbeatSeconds;
         if (interval <= 0)

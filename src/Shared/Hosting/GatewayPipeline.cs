@@ -46,13 +46,17 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
             {
                 CheckOrigin(context, current);
             }
+            if (route.VirtualServer)
+            {
+                ResolveVirtualServer(context);
+            }
             await authenticator.AuthenticateAsync(context, route);
             if (HttpMethods.IsPost(context.Request.Method))
             {
                 await BufferRequestBodyAsync(context);
                 await ReadFormAsync(context);
             }
-            if ((route == GatewayRoutes.Mcp || route.OAuthErrors) && rateLimiter.TryAcquire(context, current.Security.RateLimits) is { } limited)
+            if ((route.ServesMcp || route.OAuthErrors) && rateLimiter.TryAcquire(context, current.Security.RateLimits) is { } limited)
             {
                 await WriteRateLimitedAsync(context, route, limited.Limit, limited.RetryAfter, traceId);
                 return;
@@ -186,6 +190,20 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         }
     }
 
+    /// <summary>
+    /// /mcp/{name} and its metadata: the virtual server named by the last path segment, attached to the request for
+    /// authentication (audience, challenge) and the MCP endpoint; a name that is not configured is 404 before anything else.
+    /// </summary>
+    private static void ResolveVirtualServer(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "";
+        var name = Uri.UnescapeDataString(path[(path.TrimEnd('/').LastIndexOf('/') + 1)..].TrimEnd('/'));
+        var server = context.RequestServices.GetRequiredService<Gateway.Access.CatalogAccess>().Find(name)
+            ?? throw new GatewayHttpException(StatusCodes.Status404NotFound, "not_found",
+                $"There is no virtual server named '{(name.Length > 64 ? name[..64] + "…" : name)}' on this gateway (see virtual_servers).");
+        Gateway.Access.CatalogAccess.SetRequestVirtualServer(context, server);
+    }
+
     // Kestrel enforces the limit too, but the Functions host does not run Kestrel's limits: enforce it here for both.
     private static void LimitBody(HttpContext context, long limit)
     {
@@ -247,7 +265,7 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         var message = $"Too many requests (security.rate_limits.{limit}); retry after {seconds} s.";
         LogRequestRefused(logger, route.Name, StatusCodes.Status429TooManyRequests, "rate_limited");
         var headers = new Dictionary<string, string> { ["Retry-After"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        if (route != GatewayRoutes.Mcp)
+        if (!route.ServesMcp)
         {
             await WriteErrorAsync(context, StatusCodes.Status429TooManyRequests, route.OAuthErrors ? "too_many_requests" : "rate_limited", message, traceId, headers, route.OAuthErrors);
             return;
