@@ -1,9 +1,9 @@
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 using MasterMcp.Tests.Auth;
 using MasterMcp.Tests.Fixtures;
 using MasterMcp.Tests.Gateway;
+using MasterMcp.Tests.Scaleout;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -125,16 +125,23 @@ public sealed class PolicyTests : IAsyncLifetime
     [Fact]
     public async Task DeniedToolCall_AndDeniedResourceRead_AnswerExactlyLikeUnknownOnes()
     {
-        var token = await TokenAsync("m2m-dev");
-        var session = await RawSession.OpenAsync(_gateway.BaseUrl, "/mcp", token);
+        using var http = new HttpClient();
+        var session = new RawMcpSession(http, _gateway.McpUrl, await TokenAsync("m2m-dev"));
+        await session.InitializeAsync();
+        async Task<string> RequestAsync(string json)
+        {
+            using var response = await session.SendAsync(JsonNode.Parse(json)!.AsObject());
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await RawMcpSession.AnswerTextAsync(response);
+        }
 
-        var denied = await session.RequestAsync("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"alpha__add","arguments":{"a":1,"b":2}}}""");
-        var unknown = await session.RequestAsync("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"alpha__nosuch","arguments":{"a":1,"b":2}}}""");
+        var denied = await RequestAsync("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"alpha__add","arguments":{"a":1,"b":2}}}""");
+        var unknown = await RequestAsync("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"alpha__nosuch","arguments":{"a":1,"b":2}}}""");
         Assert.Contains("alpha__add", denied, StringComparison.Ordinal);
         Assert.Equal(unknown.Replace("alpha__nosuch", "NAME", StringComparison.Ordinal), denied.Replace("alpha__add", "NAME", StringComparison.Ordinal));
 
-        var deniedRead = await session.RequestAsync("""{"jsonrpc":"2.0","id":8,"method":"resources/read","params":{"uri":"mcp://alpha/sample://info"}}""");
-        var unknownRead = await session.RequestAsync("""{"jsonrpc":"2.0","id":8,"method":"resources/read","params":{"uri":"mcp://nobody/sample://info"}}""");
+        var deniedRead = await RequestAsync("""{"jsonrpc":"2.0","id":8,"method":"resources/read","params":{"uri":"mcp://alpha/sample://info"}}""");
+        var unknownRead = await RequestAsync("""{"jsonrpc":"2.0","id":8,"method":"resources/read","params":{"uri":"mcp://nobody/sample://info"}}""");
         Assert.Contains("error", deniedRead, StringComparison.Ordinal);
         Assert.Equal(unknownRead.Replace("mcp://nobody/sample://info", "URI", StringComparison.Ordinal), deniedRead.Replace("mcp://alpha/sample://info", "URI", StringComparison.Ordinal));
 
@@ -234,74 +241,6 @@ public sealed class PolicyTests : IAsyncLifetime
     {
         var request = AuthTestKit.InitializeRequest(_gateway.BaseUrl, token);
         request.RequestUri = new Uri(_gateway.BaseUrl, path);
-        return request;
-    }
-}
-
-/// <summary>A hand-driven MCP session over raw HTTP, for comparing answers byte for byte.</summary>
-internal sealed class RawSession
-{
-    private readonly Uri _endpoint;
-    private readonly string? _token;
-
-    private RawSession(Uri endpoint, string? token, string sessionId)
-    {
-        _endpoint = endpoint;
-        _token = token;
-        SessionId = sessionId;
-    }
-
-    public string SessionId { get; }
-
-    /// <summary>initialize + notifications/initialized at <paramref name="path"/>.</summary>
-    public static async Task<RawSession> OpenAsync(Uri baseUrl, string path, string? token)
-    {
-        var endpoint = new Uri(baseUrl, path);
-        using var http = new HttpClient();
-        using var response = await http.SendAsync(Post(endpoint, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""", token, null));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var session = new RawSession(endpoint, token, response.Headers.GetValues("Mcp-Session-Id").Single());
-        using var initialized = await http.SendAsync(Post(endpoint, """{"jsonrpc":"2.0","method":"notifications/initialized"}""", token, session.SessionId));
-        Assert.Equal(HttpStatusCode.Accepted, initialized.StatusCode);
-        return session;
-    }
-
-    /// <summary>Sends one request on this session to <paramref name="endpoint"/> (default: where it was opened); the status and JSON-RPC answer.</summary>
-    public async Task<(HttpStatusCode Status, string Body)> SendAsync(string json, Uri? endpoint = null)
-    {
-        using var http = new HttpClient();
-        using var response = await http.SendAsync(Post(endpoint ?? _endpoint, json, _token, SessionId));
-        var body = await response.Content.ReadAsStringAsync();
-        if (response.Content.Headers.ContentType?.MediaType == "text/event-stream")
-        {
-            // The answer is the data line of the event that carries an id (priming events have empty data).
-            body = body.Split('\n').Where(l => l.StartsWith("data: {", StringComparison.Ordinal)).Select(l => l["data: ".Length..].TrimEnd('\r')).Last();
-        }
-        return (response.StatusCode, body);
-    }
-
-    /// <summary>The JSON-RPC answer to a request that must get 200.</summary>
-    public async Task<string> RequestAsync(string json)
-    {
-        var (status, body) = await SendAsync(json);
-        Assert.Equal(HttpStatusCode.OK, status);
-        return body;
-    }
-
-    private static HttpRequestMessage Post(Uri endpoint, string json, string? token, string? sessionId)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
-        request.Headers.Accept.ParseAdd("application/json");
-        request.Headers.Accept.ParseAdd("text/event-stream");
-        if (token is not null)
-        {
-            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-        }
-        if (sessionId is not null)
-        {
-            request.Headers.Add("Mcp-Session-Id", sessionId);
-            request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
-        }
         return request;
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using MasterMcp.Tests.Fixtures;
 using MasterMcp.Tests.Gateway;
+using MasterMcp.Tests.Scaleout;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 
@@ -94,19 +95,35 @@ public sealed class VirtualServerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
     }
 
+    private static readonly JsonObject ToolsList = new() { ["jsonrpc"] = "2.0", ["id"] = 2, ["method"] = "tools/list" };
+
+    private static async Task<(HttpStatusCode Status, string Answer)> ListAsync(RawMcpSession session, Uri at)
+    {
+        using var response = await session.SendAsync((JsonObject)ToolsList.DeepClone(), at: at);
+        return (response.StatusCode, await RawMcpSession.AnswerTextAsync(response));
+    }
+
+    private static async Task<RawMcpSession> OpenAsync(HttpClient http, Uri at)
+    {
+        var session = new RawMcpSession(http, at, null);
+        await session.InitializeAsync();
+        return session;
+    }
+
     [Fact]
     public async Task SessionOpenedOnVirtualServer_Is404OnMcpAndOnAnotherVirtualServer()
     {
         await using var gateway = await GatewayInstance.StartAsync(Config());
-        const string List = """{"jsonrpc":"2.0","id":2,"method":"tools/list"}""";
-        var dev = await RawSession.OpenAsync(gateway.BaseUrl, "/mcp/dev", null);
-        var whole = await RawSession.OpenAsync(gateway.BaseUrl, "/mcp", null);
+        using var http = new HttpClient();
+        var dev = await OpenAsync(http, new Uri(gateway.BaseUrl, "/mcp/dev"));
+        var whole = await OpenAsync(http, gateway.McpUrl);
 
-        Assert.Equal(HttpStatusCode.NotFound, (await dev.SendAsync(List, new Uri(gateway.BaseUrl, "/mcp"))).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await dev.SendAsync(List, new Uri(gateway.BaseUrl, "/mcp/other"))).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await whole.SendAsync(List, new Uri(gateway.BaseUrl, "/mcp/dev"))).Status);
-        var (status, body) = await dev.SendAsync(List);
+        Assert.Equal(HttpStatusCode.NotFound, (await ListAsync(dev, new Uri(gateway.BaseUrl, "/mcp"))).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await ListAsync(dev, new Uri(gateway.BaseUrl, "/mcp/other"))).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await ListAsync(whole, new Uri(gateway.BaseUrl, "/mcp/dev"))).Status);
+        var (status, body) = await ListAsync(dev, new Uri(gateway.BaseUrl, "/mcp/dev"));
         Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("beta__echo", body, StringComparison.Ordinal);
         Assert.DoesNotContain("beta__add", body, StringComparison.Ordinal);
     }
 
@@ -114,15 +131,15 @@ public sealed class VirtualServerTests : IAsyncLifetime
     public async Task SessionOpenedOnVirtualServer_Is404OnMcp_OnEveryInstanceOfACluster()
     {
         await using var cluster = await GatewayCluster.StartAsync(Config(), count: 2);
-        const string List = """{"jsonrpc":"2.0","id":2,"method":"tools/list"}""";
+        using var http = new HttpClient();
         var (first, second) = (cluster.Instances[0].BaseUrl, cluster.Instances[1].BaseUrl);
-        var dev = await RawSession.OpenAsync(first, "/mcp/dev", null);
+        var dev = await OpenAsync(http, new Uri(first, "/mcp/dev"));
 
-        Assert.Equal(HttpStatusCode.NotFound, (await dev.SendAsync(List, new Uri(first, "/mcp"))).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await dev.SendAsync(List, new Uri(second, "/mcp"))).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await dev.SendAsync(List, new Uri(second, "/mcp/other"))).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await ListAsync(dev, new Uri(first, "/mcp"))).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await ListAsync(dev, new Uri(second, "/mcp"))).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await ListAsync(dev, new Uri(second, "/mcp/other"))).Status);
         // At its own virtual server the other instance carries it to the owner.
-        var (status, body) = await dev.SendAsync(List, new Uri(second, "/mcp/dev"));
+        var (status, body) = await ListAsync(dev, new Uri(second, "/mcp/dev"));
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Contains("beta__echo", body, StringComparison.Ordinal);
         Assert.DoesNotContain("beta__add", body, StringComparison.Ordinal);

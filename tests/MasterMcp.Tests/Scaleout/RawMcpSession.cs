@@ -33,10 +33,10 @@ public sealed class RawMcpSession(HttpClient http, Uri mcpUrl, string? token)
         Assert.Equal(HttpStatusCode.Accepted, initialized.StatusCode);
     }
 
-    /// <summary>POSTs one message (headers read, body left to the caller).</summary>
-    public Task<HttpResponseMessage> SendAsync(JsonObject message, string? sessionId = "", string? bearer = "", CancellationToken cancellationToken = default)
+    /// <summary>POSTs one message (headers read, body left to the caller); <paramref name="at"/> sends it to another MCP URL than the session's.</summary>
+    public Task<HttpResponseMessage> SendAsync(JsonObject message, string? sessionId = "", string? bearer = "", CancellationToken cancellationToken = default, Uri? at = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, mcpUrl) { Content = new StringContent(message.ToJsonString(), Encoding.UTF8, "application/json") };
+        var request = new HttpRequestMessage(HttpMethod.Post, at ?? mcpUrl) { Content = new StringContent(message.ToJsonString(), Encoding.UTF8, "application/json") };
         request.Headers.Accept.ParseAdd("application/json, text/event-stream");
         request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
         sessionId = sessionId == "" ? SessionId : sessionId;
@@ -50,6 +50,15 @@ public sealed class RawMcpSession(HttpClient http, Uri mcpUrl, string? token)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
         }
         return http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+    }
+
+    /// <summary>The JSON-RPC answer of a response as the gateway wrote it (the data of its SSE event, or the JSON body), for byte comparisons.</summary>
+    public static async Task<string> AnswerTextAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        return response.Content.Headers.ContentType?.MediaType == "text/event-stream"
+            ? body.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("data:", StringComparison.Ordinal) && l[5..].Trim().Length > 0).Select(l => l[5..].Trim()).Last()
+            : body;
     }
 
     /// <summary>Reads SSE events (their data as JSON) from a response until <paramref name="stop"/> says so; returns the last one.</summary>
