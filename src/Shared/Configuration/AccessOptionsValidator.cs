@@ -15,7 +15,7 @@ public static class AccessOptionsValidator
             var at = "policies[" + i.ToString(CultureInfo.InvariantCulture) + "]";
             if (policy.Backends is not { Count: > 0 } && policy.Tools is not { Count: > 0 } && policy.Resources is not { Count: > 0 } && policy.Prompts is not { Count: > 0 })
             {
-                yield return (at, "a policy must name what it " + policy.Effect + "s: at least one of 'backends', 'tools', 'resources', 'prompts'");
+                yield return (at, "a policy must name what it " + (policy.Effect == "deny" ? "denies" : "allows") + ": at least one of 'backends', 'tools', 'resources', 'prompts'");
             }
             var match = policy.Match;
             var hasCriteria = match is not null && (match.Subjects is { Count: > 0 } || match.Claims is { Count: > 0 } || match.Scopes is { Count: > 0 });
