@@ -152,6 +152,29 @@ public sealed class PolicyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Capabilities_ListOnlyWhatTheCallerMaySee()
+    {
+        async Task<List<string>> ToolsAsync(string client)
+        {
+            using var http = new HttpClient();
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_gateway.BaseUrl, "/capabilities"));
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await TokenAsync(client));
+            using var response = await http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            return [.. body["tools"]!.AsArray().Select(t => t!["name"]!.GetValue<string>())];
+        }
+
+        var dev = await ToolsAsync("m2m-dev");
+        var ops = await ToolsAsync("m2m-ops");
+
+        Assert.Contains("alpha__echo", dev);
+        Assert.DoesNotContain("alpha__add", dev);
+        Assert.Contains("alpha__add", ops);
+        Assert.DoesNotContain("alpha__echo", ops);
+    }
+
+    [Fact]
     public async Task DenyBeatsAllow_TheUserBothAllowedAndDeniedATool_CannotSeeOrCallIt()
     {
         await using var ops = await ConnectAsync(await TokenAsync("m2m-ops"));

@@ -85,6 +85,9 @@ public sealed partial class CatalogAccess : IDisposable
         return new CatalogView(snapshot, state.Policy.For(GatewayUser.FromPrincipal(context.User)), server);
     }
 
+    /// <summary>The view of <paramref name="user"/> on the whole catalog (/mcp), for callers outside an MCP request (/capabilities).</summary>
+    public CatalogView ViewFor(CatalogSnapshot snapshot, GatewayUser? user) => new(snapshot, Policy.For(user), null);
+
     private Task ApplyAsync(ConfigChange change, CancellationToken cancellationToken)
     {
         var next = State.From(change.Current.Config.Options);

@@ -9,6 +9,9 @@ public sealed class CatalogView(CatalogSnapshot catalog, AccessPolicy.UserAccess
 {
     private readonly bool _unfiltered = access.AllowsEverything && virtualServer is null;
 
+    /// <summary>True when the view may hide something (policies deny something to this user, or a virtual server curates).</summary>
+    public bool IsFiltered => !_unfiltered;
+
     /// <summary>The whole catalog the view filters (for names that resolve without being listed, checked with <see cref="Allows"/>).</summary>
     public CatalogSnapshot Catalog => catalog;
 
