@@ -132,9 +132,16 @@ public sealed class AccessPolicyTests
         var tools = new[] { tool("a__echo", "a"), tool("a__add", "a"), tool("b__echo", "b") };
         var snapshot = new CatalogSnapshot
         {
-            Tools = tools, Prompts = [], Resources = [], Templates = [], Collisions = [], Backends = [],
-            ToolsByName = tools.ToDictionary(t => t.PublicName), PromptsByName = new Dictionary<string, CatalogPrompt>(),
-            ResourcesByUri = new Dictionary<string, CatalogResource>(), TemplatesByUri = new Dictionary<string, CatalogTemplate>(),
+            Tools = tools,
+            Prompts = [],
+            Resources = [],
+            Templates = [],
+            Collisions = [],
+            Backends = [],
+            ToolsByName = tools.ToDictionary(t => t.PublicName),
+            PromptsByName = new Dictionary<string, CatalogPrompt>(),
+            ResourcesByUri = new Dictionary<string, CatalogResource>(),
+            TemplatesByUri = new Dictionary<string, CatalogTemplate>(),
         };
         var view = new CatalogView(snapshot, Policy("allow", Rule("deny", tools: ["*__add"])).For(Dev),
             VirtualServer.From(new VirtualServerOptions { Name = "v", Include = ["a"] }));
