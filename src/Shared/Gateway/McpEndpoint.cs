@@ -226,6 +226,13 @@ public sealed partial class McpEndpoint : IEndpointHandler
         {
             await InvokeSdkAtMcpAsync(context);
         }
+        catch (InvalidOperationException ex) when (ex.TargetSite?.DeclaringType?.Assembly == typeof(System.Text.Json.JsonDocument).Assembly && !context.Response.HasStarted)
+        {
+            // The SDK reads a message's params lazily (JsonObject) while checking the protocol version; an unpaired
+            // UTF-16 surrogate escape in a property name throws there instead of being refused as malformed JSON.
+            throw new GatewayHttpException(StatusCodes.Status400BadRequest, "invalid_json",
+                "The JSON-RPC message cannot be read: it holds an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF).");
+        }
         finally
         {
             context.Request.Path = path;
