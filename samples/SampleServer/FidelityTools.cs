@@ -17,6 +17,7 @@ public sealed class FidelityTools
     [McpServerTool(Name = "wait_for_cancel"), Description("Waits until the call is cancelled (or 60 s), recording when the cancellation arrived under the given tag.")]
     public static async Task<string> WaitForCancel(string tag, CancellationToken cancellationToken)
     {
+        CancelledAt[tag] = 0; // waiting: tests wait for this instead of guessing when the call has arrived
         try
         {
             await Task.Delay(TimeSpan.FromSeconds(60), cancellationToken);
@@ -29,7 +30,7 @@ public sealed class FidelityTools
         }
     }
 
-    [McpServerTool(Name = "cancelled_at"), Description("The Unix time in ms at which the call with this tag saw its cancellation, or -1.")]
+    [McpServerTool(Name = "cancelled_at"), Description("The Unix time in ms at which the call with this tag saw its cancellation, 0 while it is still waiting, or -1 if it never arrived.")]
     public static long CancelledAtTime(string tag) => CancelledAt.TryGetValue(tag, out var at) ? at : -1;
 
     [McpServerTool(Name = "ask"), Description("Asks the client (form elicitation) for an 'answer' string and returns what came back.")]
@@ -61,6 +62,7 @@ public sealed class FidelityTools
         return $"{result.Action}:{answer}";
     }
 
+#pragma warning disable MCP9005 // Sampling and logging are deprecated for 2026-07-28 (SEP-2577); this test backend exercises them for earlier revisions.
     [McpServerTool(Name = "sample"), Description("Asks the client to sample a message for the prompt and returns the text that came back.")]
     public static async Task<string> Sample(McpServer server, string prompt, CancellationToken cancellationToken)
     {
@@ -95,6 +97,8 @@ public sealed class FidelityTools
         }
         return "logged";
     }
+
+#pragma warning restore MCP9005
 
     [McpServerTool(Name = "protocol_version"), Description("The protocol version this session negotiated with its client.")]
     public static string ProtocolVersion(McpServer server) => server.NegotiatedProtocolVersion ?? "(none)";

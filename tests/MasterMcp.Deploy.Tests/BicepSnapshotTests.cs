@@ -10,9 +10,6 @@ namespace MasterMcp.Deploy.Tests;
 /// </summary>
 public sealed class BicepSnapshotTests
 {
-    private const string SubscriptionId = "00000000-0000-0000-0000-000000000001";
-    private const string ResourceGroup = "rg-snapshot";
-
     public static TheoryData<string, string> EnvironmentsAndModes() => new()
     {
         { "staging", "jwt" },
@@ -40,7 +37,7 @@ public sealed class BicepSnapshotTests
         var port = (int)database["properties"]!["port"]!;
 
         // The secret lives in the vault the app reads (secrets.key_vault_uri) and holds host, port, key and TLS.
-        var vault = snapshot.Resources.Single(r => (string?)r["type"] == "Microsoft.KeyVault/vaults" && r["existing"] is null);
+        var vault = snapshot.Single("Microsoft.KeyVault/vaults");
         var secret = snapshot.Single("Microsoft.KeyVault/vaults/secrets");
         Assert.Equal($"{vault["name"]}/redis-connection", (string?)secret["name"]);
         var value = (string)secret["properties"]!["value"]!;
@@ -145,68 +142,6 @@ public sealed class BicepSnapshotTests
         Assert.Equal("Balanced_B1", (string?)snapshot.Single("Microsoft.Cache/redisEnterprise")["sku"]!["name"]);
     }
 
-    private static async Task<Snapshot> SnapshotAsync(string environment, string mode, Dictionary<string, string?>? extra = null)
-    {
-        // bicep snapshot writes <name>.snapshot.json next to the parameter file: work on a copy of infra/.
-        var work = Directory.CreateTempSubdirectory("bicep-snapshot-").FullName;
-        try
-        {
-            CopyDirectory(Repo.PathOf("infra"), Path.Combine(work, "infra"));
-            var variables = new Dictionary<string, string?>
-            {
-                ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-                ["BICEP_TELEMETRY_ENABLED"] = "false",
-                ["AUTH_MODE"] = mode,
-                ["AZURE_BASE_URL"] = null,
-                ["AUTH_JWT_AUDIENCE"] = null,
-                ["AUTH_BROWSER_LOGIN_CLIENT_ID"] = null,
-                ["AUTH_UPSTREAM_PRESET"] = null,
-                ["APP_VERSION"] = null,
-                ["DEPLOYER_PRINCIPAL_ID"] = null,
-                ["AUTH_JWT_ISSUER"] = mode == "jwt" ? "https://login.example.com/tenant/v2.0" : null,
-                ["AUTH_UPSTREAM_ISSUER"] = mode == "gateway" ? "https://idp.example.com" : null,
-                ["AUTH_UPSTREAM_CLIENT_ID"] = mode == "gateway" ? "master-mcp" : null,
-            };
-            foreach (var (key, value) in extra ?? [])
-            {
-                variables[key] = value;
-            }
-            var result = await ProcessRunner.RunAsync(Repo.Bicep,
-                ["snapshot", $"infra/{environment}.bicepparam", "--subscription-id", SubscriptionId, "--resource-group", ResourceGroup,
-                 "--location", "westeurope", "--tenant-id", "00000000-0000-0000-0000-000000000002"],
-                workingDirectory: work, environment: variables, timeout: TimeSpan.FromSeconds(90));
-            Assert.True(result.ExitCode == 0, $"bicep snapshot {environment} ({mode}) failed:\n{result.Output}");
-            var root = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(work, "infra", $"{environment}.snapshot.json")))!;
-            Assert.Empty(root["diagnostics"]!.AsArray());
-            return new Snapshot([.. root["predictedResources"]!.AsArray().OfType<JsonNode>()]);
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from))
-        {
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        }
-        foreach (var directory in Directory.EnumerateDirectories(from))
-        {
-            CopyDirectory(directory, Path.Combine(to, Path.GetFileName(directory)));
-        }
-    }
-
-    private sealed record Snapshot(IReadOnlyList<JsonNode> Resources)
-    {
-        public JsonNode Single(string type) =>
-            Resources.SingleOrDefault(r => (string?)r["type"] == type)
-            ?? throw new Xunit.Sdk.XunitException($"No single resource of type {type}; types: {string.Join(", ", Resources.Select(r => (string?)r["type"]))}");
-
-        public Dictionary<string, string> AppSettings() =>
-            Single("Microsoft.Web/sites")["properties"]!["siteConfig"]!["appSettings"]!.AsArray()
-                .ToDictionary(s => (string)s!["name"]!, s => s!["value"]!.ToString());
-    }
+    private static Task<BicepSnapshot> SnapshotAsync(string environment, string mode, Dictionary<string, string?>? extra = null) =>
+        BicepSnapshot.OfAsync(environment, mode, extra);
 }

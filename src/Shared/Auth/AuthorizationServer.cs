@@ -1,3 +1,4 @@
+using MasterMcp.Audit;
 using MasterMcp.Storage;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -9,10 +10,14 @@ namespace MasterMcp.Auth;
 /// The built-in authorization server's decisions: codes, consents, access tokens (JWTs signed with the shared key),
 /// refresh tokens (opaque, stored hashed, rotated; reuse revokes the whole family, its access tokens included).
 /// </summary>
-public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore store, SigningKeys keys, GrantRevocations revocations, ClientRegistry clients, TimeProvider time)
+public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore store, SigningKeys keys, GrantRevocations revocations, ClientRegistry clients, AuditTrail audit, TimeProvider time)
 {
     /// <summary>Tokens returned by the token endpoint.</summary>
-    public sealed record IssuedTokens(string AccessToken, int ExpiresIn, string RefreshToken, IReadOnlyList<string> Scopes);
+    public sealed record IssuedTokens(string AccessToken, int ExpiresIn, string RefreshToken, IReadOnlyList<string> Scopes)
+    {
+        /// <summary>Whom the tokens were issued for (the audit trail names them).</summary>
+        public GatewayUser? User { get; init; }
+    }
 
     /// <summary>A token request that failed: the OAuth error and description.</summary>
     public sealed class TokenError(string error, string description) : Exception(description)
@@ -43,10 +48,13 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
         return QueryHelpers.AddQueryString(redirectUri, query);
     }
 
-    /// <summary>Remembers that a user approved scopes for a client.</summary>
-    public Task RecordConsentAsync(GatewayUser user, string clientId, IReadOnlyList<string> scopes, CancellationToken cancellationToken) =>
-        store.UpsertAsync(AuthStore.Consents, user.Key + ":" + TokenCrypto.Hash(clientId), new ConsentRecord(scopes, time.GetUtcNow()), AuthJsonContext.Default.ConsentRecord,
+    /// <summary>Remembers that a user approved scopes for a client (and audits the consent).</summary>
+    public async Task RecordConsentAsync(GatewayUser user, string clientId, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
+    {
+        await store.UpsertAsync(AuthStore.Consents, user.Key + ":" + TokenCrypto.Hash(clientId), new ConsentRecord(scopes, time.GetUtcNow()), AuthJsonContext.Default.ConsentRecord,
             time.GetUtcNow() + TimeSpan.FromDays(settings.Current.Auth.ConsentLifetimeDays), cancellationToken);
+        audit.Record(AuditAction.Consent, AuditOutcome.Ok, user.Subject, user.Issuer, clientId, name: string.Join(' ', scopes));
+    }
 
     /// <summary>True when the user already approved these scopes for this client.</summary>
     public async Task<bool> HasConsentAsync(GatewayUser user, string clientId, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
@@ -66,7 +74,7 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
         {
             if (record.FamilyId is not null)
             {
-                await RevokeFamilyAsync(record.FamilyId, cancellationToken);
+                await RevokeFamilyAsync(record.FamilyId, new Grantee(record.UserSubject, record.UserIssuer, record.ClientId), "authorization code used twice", cancellationToken);
             }
             throw new TokenError("invalid_grant", "the authorization code was already used; the tokens issued for it are revoked");
         }
@@ -134,7 +142,7 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
         }
         if (record.Used)
         {
-            await RevokeFamilyAsync(record.FamilyId, cancellationToken);
+            await RevokeFamilyAsync(record.FamilyId, new Grantee(record.UserSubject, record.UserIssuer, record.ClientId), "refresh token used twice", cancellationToken);
             throw new TokenError("invalid_grant", "the refresh token was already used; every token of this authorization is revoked");
         }
         // Validate the request before rotating: a refused request must leave the refresh token usable for a correct retry.
@@ -163,7 +171,7 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
         }
         catch (StoreConflictException)
         {
-            await RevokeFamilyAsync(record.FamilyId, cancellationToken);
+            await RevokeFamilyAsync(record.FamilyId, new Grantee(record.UserSubject, record.UserIssuer, record.ClientId), "refresh token used concurrently", cancellationToken);
             throw new TokenError("invalid_grant", "the refresh token was used concurrently; every token of this authorization is revoked");
         }
         var user = new GatewayUser(record.UserIssuer, record.UserSubject, scopes, client.ClientId) { Name = record.UserName };
@@ -176,11 +184,20 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
         var entity = await store.GetAsync(AuthStore.RefreshTokens, TokenCrypto.Hash(token), AuthJsonContext.Default.RefreshTokenRecord, cancellationToken);
         if (entity is not null && entity.Value.ClientId == client.ClientId)
         {
-            await RevokeFamilyAsync(entity.Value.FamilyId, cancellationToken);
+            await RevokeFamilyAsync(entity.Value.FamilyId, new Grantee(entity.Value.UserSubject, entity.Value.UserIssuer, entity.Value.ClientId), "revoked by the client (RFC 7009)", cancellationToken);
         }
     }
 
-    private async Task RevokeFamilyAsync(string familyId, CancellationToken cancellationToken)
+    /// <summary>Who held a grant: named in its revocation's audit event.</summary>
+    private readonly record struct Grantee(string Subject, string Issuer, string ClientId);
+
+    private async Task RevokeFamilyAsync(string familyId, Grantee grantee, string reason, CancellationToken cancellationToken)
+    {
+        await MarkFamilyRevokedAsync(familyId, cancellationToken);
+        audit.Record(AuditAction.Revocation, AuditOutcome.Ok, grantee.Subject, grantee.Issuer, grantee.ClientId, name: "grant", reason: reason);
+    }
+
+    private async Task MarkFamilyRevokedAsync(string familyId, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 5; attempt++)
         {
@@ -258,7 +275,7 @@ public sealed class AuthorizationServer(AuthSettingsProvider settings, AuthStore
         await store.AddAsync(AuthStore.RefreshTokens, TokenCrypto.Hash(refresh),
             new RefreshTokenRecord(familyId, user.ClientId!, user.Scopes, resource, user.Issuer, user.Subject, user.Name, expires),
             AuthJsonContext.Default.RefreshTokenRecord, expires, cancellationToken);
-        return new IssuedTokens(accessToken, lifetime, refresh, user.Scopes);
+        return new IssuedTokens(accessToken, lifetime, refresh, user.Scopes) { User = user };
     }
 
     /// <summary>The scopes a request may get: the requested ones (all must be supported and allowed for the client), else the defaults.</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using MasterMcp.Audit;
 using MasterMcp.Hosting;
 using Microsoft.AspNetCore.Http;
 
@@ -10,7 +11,7 @@ namespace MasterMcp.Auth;
 /// application cannot ride on the gateway's own standing with the identity provider (confused deputy).
 /// </summary>
 public sealed class ConsentEndpoint(AuthSettingsProvider settings, ClientRegistry clients, AuthStore store, BrowserSession browser,
-    AuthorizationServer server, UpstreamLogin upstream) : IEndpointHandler
+    AuthorizationServer server, UpstreamLogin upstream, AuditTrail audit) : IEndpointHandler
 {
     /// <inheritdoc />
     public async Task HandleAsync(HttpContext context)
@@ -114,6 +115,9 @@ public sealed class ConsentEndpoint(AuthSettingsProvider settings, ClientRegistr
         if (form["decision"] != "approve")
         {
             await store.TakeAsync(AuthStore.Pending, id, AuthJsonContext.Default.PendingAuthorization, context.RequestAborted);
+            // The person may not have signed in yet (consent comes before the upstream login): then there is no subject.
+            var denier = await browser.GetUserAsync(context);
+            audit.Record(AuditAction.Consent, AuditOutcome.Denied, denier?.Subject, denier?.Issuer, request.ClientId, name: string.Join(' ', request.Scopes), reason: "the user denied the request");
             context.Response.Redirect(server.ClientRedirect(request.RedirectUri, request.State, ("error", "access_denied"), ("error_description", "the user denied the request")));
             return;
         }

@@ -16,7 +16,7 @@ public sealed class RegisterEndpoint(AuthSettingsProvider settings, AuthStore st
             throw new GatewayHttpException(StatusCodes.Status404NotFound, "not_found", "Dynamic client registration is not enabled on this gateway.");
         }
         var policy = current.Auth.Registration;
-        if (limiter.TryAcquire(context.Connection.RemoteIpAddress, policy.PerAddressPerMinute) is { } retryAfter)
+        if (limiter.TryAcquire(Limits.SourceAddress.Of(context), policy.PerAddressPerMinute) is { } retryAfter)
         {
             context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             await OAuthResponses.JsonAsync(context, new JsonObject

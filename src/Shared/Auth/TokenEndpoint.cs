@@ -1,11 +1,13 @@
 using System.Text.Json.Nodes;
+using MasterMcp.Audit;
 using MasterMcp.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace MasterMcp.Auth;
 
 /// <summary>POST /token (gateway mode): authorization_code (PKCE required) and refresh_token (rotated) grants.</summary>
-public sealed class TokenEndpoint(AuthSettingsProvider settings, ClientAuthentication clientAuthentication, AuthorizationServer server) : IEndpointHandler
+/// <remarks>Every grant attempt past the form checks is audited: issued (ok) or refused (denied, with the OAuth error).</remarks>
+public sealed class TokenEndpoint(AuthSettingsProvider settings, ClientAuthentication clientAuthentication, AuthorizationServer server, AuditTrail audit) : IEndpointHandler
 {
     /// <inheritdoc />
     public async Task HandleAsync(HttpContext context)
@@ -25,17 +27,22 @@ public sealed class TokenEndpoint(AuthSettingsProvider settings, ClientAuthentic
             await OAuthResponses.ErrorAsync(context, 400, "invalid_request", "a parameter appears more than once");
             return;
         }
+        var started = audit.Now();
+        string? Field(string name) => form[name].Count > 0 ? form[name].ToString() : null;
+        var grantType = Field("grant_type");
         var (client, failure) = await clientAuthentication.AuthenticateAsync(context, form);
         if (client is null)
         {
-            await OAuthResponses.ErrorAsync(context, failure!.Value.Status, failure.Value.Error, failure.Value.Description);
+            // The client id is the one claimed (it did not authenticate); never the secret.
+            audit.Record(AuditAction.OAuthGrant, AuditOutcome.Denied, null, null, Field("client_id"), name: grantType,
+                reason: failure!.Value.Error + ": " + failure.Value.Description, startedAt: started);
+            await OAuthResponses.ErrorAsync(context, failure.Value.Status, failure.Value.Error, failure.Value.Description);
             return;
         }
-        string? Field(string name) => form[name].Count > 0 ? form[name].ToString() : null;
         AuthorizationServer.IssuedTokens tokens;
         try
         {
-            tokens = Field("grant_type") switch
+            tokens = grantType switch
             {
                 "authorization_code" => await server.RedeemCodeAsync(client, Field("code") ?? throw new AuthorizationServer.TokenError("invalid_request", "code is required"),
                     Field("redirect_uri"), Field("code_verifier"), Field("resource"), context.RequestAborted),
@@ -47,9 +54,11 @@ public sealed class TokenEndpoint(AuthSettingsProvider settings, ClientAuthentic
         }
         catch (AuthorizationServer.TokenError ex)
         {
+            audit.Record(AuditAction.OAuthGrant, AuditOutcome.Denied, null, null, client.ClientId, name: grantType, reason: ex.Error + ": " + ex.Message, startedAt: started);
             await OAuthResponses.ErrorAsync(context, 400, ex.Error, ex.Message);
             return;
         }
+        audit.Record(AuditAction.OAuthGrant, AuditOutcome.Ok, tokens.User?.Subject, tokens.User?.Issuer, client.ClientId, name: grantType, startedAt: started);
         context.Response.Headers.Pragma = "no-cache";
         await OAuthResponses.JsonAsync(context, new JsonObject
         {

@@ -162,12 +162,14 @@ public sealed partial class BackendRegistry : IAsyncDisposable
         client is null || !HasRelayCapabilities(client.ClientCapabilities) ? SharedOwner
         : client.SessionId ?? "profile:" + ProfileOf(client.ClientCapabilities);
 
+#pragma warning disable MCP9005 // Sampling and roots are deprecated for 2026-07-28 (SEP-2577); clients and backends on earlier revisions still use them, and the gateway relays them.
     /// <summary>True when a client declared a capability that lets a backend send it requests.</summary>
     public static bool HasRelayCapabilities(ClientCapabilities? capabilities) =>
         capabilities is not null && (capabilities.Sampling is not null || capabilities.Elicitation is not null || capabilities.Roots is not null);
 
     private static string ProfileOf(ClientCapabilities? c) =>
         $"{(c?.Sampling is null ? "" : "s")}{(c?.Elicitation is null ? "" : "e")}{(c?.Elicitation?.Url is null ? "" : "u")}{(c?.Roots is null ? "" : "r")}";
+#pragma warning restore MCP9005
 
     /// <summary>Forwards a client's notification (e.g. roots/list_changed) to every backend session of that client session.</summary>
     public async Task ForwardToBackendsAsync(string sessionId, string method, System.Text.Json.Nodes.JsonNode? parameters, CancellationToken cancellationToken)

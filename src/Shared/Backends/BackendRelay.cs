@@ -6,6 +6,8 @@ using ModelContextProtocol.Protocol;
 
 namespace MasterMcp.Backends;
 
+#pragma warning disable MCP9005 // This file relays sampling, roots and log messages, deprecated for 2026-07-28 (SEP-2577) but used by earlier revisions.
+
 /// <summary>
 /// Wires a backend session to the gateway. Every session relays progress through the <see cref="ProgressRelay"/> (tokens
 /// are gateway-unique, so even shared sessions route progress to the right call). A session that belongs to one downstream

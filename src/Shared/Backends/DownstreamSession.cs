@@ -14,8 +14,9 @@ public sealed class DownstreamSession : IAsyncDisposable
 {
     private int _disposed;
 
-    public DownstreamSession(McpServer server, Auth.GatewayUser? user, DateTimeOffset started)
+    public DownstreamSession(McpServer server, Auth.GatewayUser? user, DateTimeOffset started, Limits.UserSlot? slot = null)
     {
+        Slot = slot;
         Id = server.SessionId ?? throw new ArgumentException("a downstream session needs a session id", nameof(server));
         Server = server;
         User = user;
@@ -34,6 +35,9 @@ public sealed class DownstreamSession : IAsyncDisposable
     /// <summary>The virtual server the session was opened on (<c>/mcp/{name}</c>), or null for <c>/mcp</c>; it is never served elsewhere.</summary>
     public string? VirtualServer { get; init; }
 
+    /// <summary>The session's place under sessions.max_sessions_per_user (null without a user or cap); freed when the session ends.</summary>
+    public Limits.UserSlot? Slot { get; }
+
     /// <summary>When the session's row in the store was last extended (writes are throttled per session).</summary>
     public DateTimeOffset LastStored { get; set; }
 
@@ -50,5 +54,9 @@ public sealed class DownstreamSession : IAsyncDisposable
         var backends = Backends.Values.ToList();
         Backends.Clear();
         await Task.WhenAll(backends.Select(b => b.DisposeAsync().AsTask()));
+        if (Slot is not null)
+        {
+            await Slot.DisposeAsync();
+        }
     }
 }

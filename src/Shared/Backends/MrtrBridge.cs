@@ -27,8 +27,10 @@ public sealed class MrtrBridge(Scaleout.OwnerRoutes routes)
     public int PendingCount => _byId.Count;
 
     /// <summary>True when this request should run through the bridge: a 2026-07-28 client that can answer server requests.</summary>
+#pragma warning disable MCP9005 // A 2026-07-28 client may still declare sampling and roots (deprecated by SEP-2577, not removed).
     public static bool Applies(McpServer requestServer) =>
         requestServer.IsMrtrSupported && requestServer.ClientCapabilities is { } c && (c.Elicitation is not null || c.Sampling is not null || c.Roots is not null);
+#pragma warning restore MCP9005
 
     /// <summary>Starts a backend call for <paramref name="requestServer"/> and returns its result or the input it needs.</summary>
     public Task<T> StartAsync<T>(McpServer requestServer, string? userKey, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)

@@ -62,7 +62,7 @@ public sealed record VirtualServerOptions
     public IReadOnlyList<string> Exclude { get; set; } = [];
 
     /// <summary>"all" (every visible tool is listed) or "search" (two tools, search_tools and call_tool).</summary>
-    public string ToolExposure { get; set; } = "all";
+    public ToolExposure ToolExposure { get; set; } = ToolExposure.All;
 
     /// <summary>jwt mode: token audiences accepted at this virtual server (default: its own resource URL and the gateway's audience).</summary>
     public IReadOnlyList<string>? Audiences { get; set; }

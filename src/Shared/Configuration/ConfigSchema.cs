@@ -59,15 +59,28 @@ public sealed partial class ConfigSchema
             {
                 continue;
             }
-            foreach (var (_, message) in detail.Errors)
+            foreach (var (keyword, message) in detail.Errors)
             {
                 var path = detail.InstanceLocation.ToString();
                 if (!unknown.Any(u => path == u.Path || path.StartsWith(u.Path + "/", StringComparison.Ordinal)) && seen.Add(path + "\n" + message))
                 {
-                    yield return (path, message);
+                    yield return (path, keyword == "enum" && AllowedValues(detail.SchemaLocation) is { } allowed ? $"{message}: {allowed}" : message);
                 }
             }
         }
+    }
+
+    /// <summary>The values an enum allows, as "one of "a", "b"", from the subschema at <paramref name="schemaLocation"/>'s fragment (the validator's message lists none).</summary>
+    private string? AllowedValues(Uri schemaLocation)
+    {
+        JsonNode? node = _raw;
+        foreach (var segment in Uri.UnescapeDataString(schemaLocation.Fragment.TrimStart('#')).Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            node = node is JsonArray array && int.TryParse(segment, System.Globalization.CultureInfo.InvariantCulture, out var index) && index < array.Count
+                ? array[index]
+                : node?[segment.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal)];
+        }
+        return node?["enum"] is JsonArray values ? "one of " + string.Join(", ", values.Select(v => v?.ToJsonString())) : null;
     }
 
     /// <summary>

@@ -257,7 +257,7 @@ public static class ConfigurationLoader
                 key = body;
             }
             // Only keys under a known top-level section are ours; the Functions host passes its own arguments too.
-            if (!schema.IsTopLevelSection(key.Split('.')[0]) || (!key.Contains('.', StringComparison.Ordinal) && key != "servers"))
+            if (!schema.IsTopLevelSection(key.Split('.')[0]) || (!key.Contains('.', StringComparison.Ordinal) && key is not ("servers" or "tool_exposure")))
             {
                 continue;
             }

@@ -12,7 +12,12 @@ public sealed record GatewayOptions
     public SessionOptions Sessions { get; set; } = new();
     public ScaleoutOptions Scaleout { get; set; } = new();
     public CredentialOptions Credentials { get; set; } = new();
+    public AuditOptions Audit { get; set; } = new();
     public AuthOptions? Auth { get; set; }
+
+    /// <summary>tool_exposure of <c>/mcp</c>: "all" (every tool listed) or "search" (only search_tools and call_tool).</summary>
+    public ToolExposure ToolExposure { get; set; } = ToolExposure.All;
+
     public IReadOnlyList<ServerOptions> Servers { get; set; } = [];
 
     /// <summary>Who may see and use which backends, tools, resources and prompts (see <see cref="PolicyOptions"/>).</summary>
@@ -73,7 +78,7 @@ public sealed record SecurityOptions
     public string OriginSecretHeader { get; set; } = "X-Origin-Secret";
     public IReadOnlyList<string> AllowedOrigins { get; set; } = [];
 
-    /// <summary>Requests per minute to /mcp and the OAuth endpoints, per subject, client id and source address (per instance).</summary>
+    /// <summary>Requests per minute to /mcp and the OAuth endpoints, per subject, client id and source address (shared across instances with Redis).</summary>
     public RateLimitOptions RateLimits { get; set; } = new();
 }
 
@@ -97,6 +102,15 @@ public sealed record SessionOptions
 
     /// <summary>per_client stdio processes one user's sessions may hold together (not applied without auth, where there are no users).</summary>
     public int MaxStdioProcessesPerUser { get; set; } = 8;
+
+    /// <summary>Events one SSE stream keeps for Last-Event-ID resumption; a client resuming from before the oldest one kept is refused.</summary>
+    public int StreamBufferEvents { get; set; } = 1000;
+
+    /// <summary>Client sessions one user may hold at once (all instances, with Redis); 0 turns the cap off. Not applied without auth.</summary>
+    public int MaxSessionsPerUser { get; set; } = 64;
+
+    /// <summary>Open GET streams one user may hold at once; 0 turns the cap off. Not applied without auth.</summary>
+    public int MaxStreamsPerUser { get; set; } = 32;
 
     /// <summary>The idle timeout in force (seconds when set, else minutes).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -127,4 +141,20 @@ public sealed record CredentialOptions
 
     /// <summary>How often expired token rows are removed on the standalone host (the Functions host uses a timer trigger).</summary>
     public int CleanupIntervalMinutes { get; set; } = 15;
+}
+
+/// <summary>The audit trail: one event per MCP call and per OAuth grant, consent, backend connection and revocation.</summary>
+public sealed record AuditOptions
+{
+    /// <summary>Include the call's arguments (redacted on a best-effort basis) in each event; off by default.</summary>
+    public bool IncludeArguments { get; set; }
+
+    /// <summary>Also write each event as a row of the <c>audit</c> table, off the request path.</summary>
+    public bool Table { get; set; }
+
+    /// <summary>Days an audit row is kept (from when it was written); expired rows are removed periodically.</summary>
+    public int RetentionDays { get; set; } = 90;
+
+    /// <summary>Events waiting to be written to the table; when full, new events are dropped (and counted), never waited for.</summary>
+    public int QueueCapacity { get; set; } = 10_000;
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using MasterMcp.Audit;
 using MasterMcp.Auth;
 using MasterMcp.Backends;
 using MasterMcp.Secrets;
@@ -13,7 +14,7 @@ namespace MasterMcp.Credentials;
 /// and leads back to consent. master_oauth tokens come from token exchange of the user's incoming token instead.
 /// </summary>
 public sealed partial class BackendCredentials(TokenVault vault, RefreshLease leases, BackendProviders providers, BackendTokenClient tokenClient,
-    AuthSettingsProvider settings, ISecretResolver secrets, TimeProvider time, ILogger<BackendCredentials> logger)
+    AuthSettingsProvider settings, ISecretResolver secrets, AuditTrail audit, TimeProvider time, ILogger<BackendCredentials> logger)
 {
     private static readonly TimeSpan LeaseWait = TimeSpan.FromSeconds(20);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _local = new(StringComparer.Ordinal);
@@ -24,6 +25,16 @@ public sealed partial class BackendCredentials(TokenVault vault, RefreshLease le
     /// <summary>The provider of a backend.</summary>
     public Task<BackendProvider> ProviderAsync(BackendDefinition definition, CancellationToken cancellationToken) =>
         providers.ResolveAsync(definition, CallbackUrl, cancellationToken);
+
+    /// <summary>
+    /// Forgets a user's tokens for a backend because they no longer work (the audit trail records it as the removal of the
+    /// connection); the next call asks the user to connect again.
+    /// </summary>
+    public async Task ForgetAsync(UserIdentity user, BackendDefinition definition, string reason, CancellationToken cancellationToken)
+    {
+        await vault.DeleteAsync(user, definition.Id, cancellationToken);
+        audit.Record(AuditAction.Revocation, AuditOutcome.Ok, user.Subject, user.Issuer, null, definition.Id, "connection", reason);
+    }
 
     /// <summary>A usable access token of <paramref name="user"/> for the backend; throws <see cref="ConsentRequiredException"/> when there is none.</summary>
     public async Task<string> GetAccessTokenAsync(UserIdentity user, BackendDefinition definition, CancellationToken cancellationToken)
@@ -61,7 +72,7 @@ public sealed partial class BackendCredentials(TokenVault vault, RefreshLease le
                 }
                 if (current.RefreshToken is null)
                 {
-                    await vault.DeleteAsync(user, definition.Id, cancellationToken);
+                    await ForgetAsync(user, definition, "the token expired and cannot be refreshed", cancellationToken);
                     throw new ConsentRequiredException(definition.Id, "the token expired and cannot be refreshed");
                 }
                 var lease = await leases.TryAcquireAsync(user, definition.Id, cancellationToken);
@@ -107,7 +118,7 @@ public sealed partial class BackendCredentials(TokenVault vault, RefreshLease le
         catch (BackendTokenException ex) when (ex.GrantIsDead)
         {
             LogRefreshRefused(logger, definition.Id, ex.Message);
-            await vault.DeleteAsync(user, definition.Id, cancellationToken);
+            await ForgetAsync(user, definition, "the provider refused to refresh the token", cancellationToken);
             throw new ConsentRequiredException(definition.Id, "the provider refused to refresh the token");
         }
         await vault.SaveAsync(user, definition.Id, fresh, cancellationToken);

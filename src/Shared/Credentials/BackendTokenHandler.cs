@@ -10,7 +10,7 @@ namespace MasterMcp.Credentials;
 /// help (or nothing can be refreshed) the tokens are forgotten and <see cref="ConsentRequiredException"/> leads the user to
 /// the consent flow.
 /// </summary>
-public sealed class BackendTokenHandler(BackendCredentials credentials, TokenVault vault, UserIdentity user, BackendDefinition definition, Func<string?>? passthrough = null) : DelegatingHandler
+public sealed class BackendTokenHandler(BackendCredentials credentials, UserIdentity user, BackendDefinition definition, Func<string?>? passthrough = null) : DelegatingHandler
 {
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -36,7 +36,7 @@ public sealed class BackendTokenHandler(BackendCredentials credentials, TokenVau
         response.Dispose();
         if (definition.AuthStrategy == "master_oauth")
         {
-            await vault.DeleteAsync(user, definition.Id, cancellationToken);
+            await credentials.ForgetAsync(user, definition, "the backend refused the exchanged token", cancellationToken);
             throw new BackendUnavailableException(definition.Id, "the backend refused the exchanged token");
         }
         // The backend refused a token we thought valid (revoked, or expired early): refresh once, then ask for consent.
@@ -59,7 +59,7 @@ public sealed class BackendTokenHandler(BackendCredentials credentials, TokenVau
         if (second.StatusCode == HttpStatusCode.Unauthorized)
         {
             second.Dispose();
-            await vault.DeleteAsync(user, definition.Id, cancellationToken);
+            await credentials.ForgetAsync(user, definition, "the backend refused the token (401)", cancellationToken);
             throw new ConsentRequiredException(definition.Id, "the backend refused your token (401)");
         }
         return second;

@@ -1,3 +1,4 @@
+using MasterMcp.Audit;
 using MasterMcp.Auth;
 using MasterMcp.Backends;
 using MasterMcp.Storage;
@@ -14,7 +15,7 @@ namespace MasterMcp.Credentials;
 /// with PKCE S256 and a state bound to the same user, backend and browser; the callback stores the tokens in the vault.
 /// </summary>
 public sealed partial class ConnectFlow(IStoreFactory stores, TokenProtector protector, BackendCredentials credentials, BackendTokenClient tokenClient,
-    TokenVault vault, BrowserSession browser, AuthSettingsProvider settings, BackendRegistry registry, TimeProvider time, ILogger<ConnectFlow> logger)
+    TokenVault vault, BrowserSession browser, AuthSettingsProvider settings, BackendRegistry registry, AuditTrail audit, TimeProvider time, ILogger<ConnectFlow> logger)
 {
     /// <summary>The table of links and states.</summary>
     public const string TableName = "connect";
@@ -60,6 +61,7 @@ public sealed partial class ConnectFlow(IStoreFactory stores, TokenProtector pro
         if (!TokenCrypto.FixedEquals(new UserIdentity(person.Issuer, person.Subject).StorageKey, link.Value.UserKey))
         {
             LogForeignLink(logger, link.Value.BackendId);
+            audit.Record(AuditAction.BackendConnect, AuditOutcome.Denied, person.Subject, person.Issuer, null, link.Value.BackendId, "connection", "the connect link was issued to another user");
             await HtmlPage.ErrorAsync(context, 403, "Not your link", "This connection link was issued to another user. Sign in as that user, or ask your application for your own link.");
             return;
         }
@@ -176,11 +178,14 @@ public sealed partial class ConnectFlow(IStoreFactory stores, TokenProtector pro
         if (person is null || !TokenCrypto.FixedEquals(new UserIdentity(person.Issuer, person.Subject).StorageKey, flow.UserKey))
         {
             LogForeignCallback(logger, flow.BackendId);
+            audit.Record(AuditAction.BackendConnect, AuditOutcome.Denied, person?.Subject, person?.Issuer, null, flow.BackendId, "connection", "the connect flow was started by another user");
             await HtmlPage.ErrorAsync(context, 403, "Connection failed", "This connection was started by another user.");
             return true;
         }
         if (query["error"].Count > 0 || query["code"].ToString().Length == 0)
         {
+            audit.Record(AuditAction.BackendConnect, AuditOutcome.Denied, person.Subject, person.Issuer, null, flow.BackendId, "connection",
+                "the provider did not grant access: " + (query["error"].ToString() is { Length: > 0 } error ? error : "no code"));
             await HtmlPage.ErrorAsync(context, 400, "Not connected", "The provider did not grant access (" + (query["error"].ToString() is { Length: > 0 } e ? e : "no code") + ").");
             return true;
         }
@@ -214,12 +219,14 @@ public sealed partial class ConnectFlow(IStoreFactory stores, TokenProtector pro
         catch (BackendTokenException ex)
         {
             LogExchangeFailed(logger, definition.Id, ex.Message);
+            audit.Record(AuditAction.BackendConnect, AuditOutcome.Error, person.Subject, person.Issuer, null, definition.Id, "connection", "code exchange failed: " + ex.Message);
             await HtmlPage.ErrorAsync(context, 502, "Connection failed", $"The provider of '{definition.Id}' did not issue a token: {ex.Message}.");
             return true;
         }
         // Sessions opened before (without a token, or with a dead one) are dropped so the next call starts fresh.
         await registry.EndUserSessionsAsync(definition.Id, user.StorageKey);
         LogConnected(logger, definition.Id);
+        audit.Record(AuditAction.BackendConnect, AuditOutcome.Ok, person.Subject, person.Issuer, null, definition.Id, "connection");
         Changed?.Invoke(user.StorageKey, definition.Id, flow.ElicitationId);
         await HtmlPage.WriteAsync(context, 200, "Connected",
             $"""<p role="status">Your account is now connected to <strong>{HtmlPage.E(definition.Id)}</strong>.</p><p class="note">You can close this window and return to your application; retry what you were doing.</p>""");
@@ -230,6 +237,7 @@ public sealed partial class ConnectFlow(IStoreFactory stores, TokenProtector pro
     public async Task DisconnectAsync(UserIdentity user, string backendId, CancellationToken cancellationToken)
     {
         await vault.DeleteAsync(user, backendId, cancellationToken);
+        audit.Record(AuditAction.Revocation, AuditOutcome.Ok, user.Subject, user.Issuer, null, backendId, "connection", "the user disconnected the backend");
         await registry.EndUserSessionsAsync(backendId, user.StorageKey);
         Changed?.Invoke(user.StorageKey, backendId, null);
     }

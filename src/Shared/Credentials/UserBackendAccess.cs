@@ -80,7 +80,7 @@ public sealed partial class UserBackendAccess
             await _credentials.GetAccessTokenAsync(identity, definition, cancellationToken);
         }
         return _registry.ForUser(definition, server, identity.StorageKey, () => new HttpClient(
-            new BackendTokenHandler(_credentials, _vault, identity, definition, passthrough) { InnerHandler = _handlers.CreateHandler(BackendConnector.HttpClientName) })
+            new BackendTokenHandler(_credentials, identity, definition, passthrough) { InnerHandler = _handlers.CreateHandler(BackendConnector.HttpClientName) })
         {
             Timeout = Timeout.InfiniteTimeSpan,
         });

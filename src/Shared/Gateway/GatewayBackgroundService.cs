@@ -12,13 +12,23 @@ namespace MasterMcp.Gateway;
 /// backend sessions left idle, lets expired stream events go, and closes every backend (killing stdio process trees) when the host stops.
 /// </summary>
 public sealed partial class GatewayBackgroundService(Catalog catalog, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, ILogger<GatewayBackgroundService> logger,
-    Microsoft.Extensions.Caching.Distributed.IDistributedCache streamEvents) : BackgroundService
+    SessionEventStreams streamEvents) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         catalog.Changed += NotifyClients;
         catalog.ClientChanged += NotifyClient;
+        // A reload that switches tool_exposure changes every client's tool list without touching the catalog.
+        var exposure = options.CurrentValue.ToolExposure;
+        using var exposureChanges = options.OnChange((current, _) =>
+        {
+            if (current.ToolExposure != exposure)
+            {
+                exposure = current.ToolExposure;
+                NotifyClients();
+            }
+        });
         var nextProbe = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         var probing = new Dictionary<string, Task>(StringComparer.Ordinal);
         var nextEviction = DateTimeOffset.UtcNow.AddSeconds(30);
@@ -27,8 +37,8 @@ public sealed partial class GatewayBackgroundService(Catalog catalog, BackendReg
             using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                // The in-memory cache drops expired entries (stream events of ended sessions) only when it is used.
-                await streamEvents.GetAsync("mastermcp:sweep", stoppingToken);
+                // Stream events older than the idle timeout, and ended streams idle that long, go.
+                streamEvents.Sweep();
                 var now = DateTimeOffset.UtcNow;
                 foreach (var definition in registry.Definitions)
                 {

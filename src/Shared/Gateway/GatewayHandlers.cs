@@ -1,7 +1,11 @@
+using MasterMcp.Audit;
 using MasterMcp.Auth;
 using MasterMcp.Backends;
+using MasterMcp.Configuration;
 using MasterMcp.Credentials;
+using MasterMcp.Gateway.Search;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -14,7 +18,8 @@ namespace MasterMcp.Gateway;
 /// that owns the public name, under its original name. Backend errors keep their JSON-RPC code, message and data; a tool
 /// error stays a tool result.
 /// </summary>
-public sealed partial class GatewayHandlers(Catalog catalog, Access.CatalogAccess access, BackendRegistry registry, BackendRequestTracker tracker, ProgressRelay progress, MrtrBridge bridge, UserBackendAccess userAccess, ILogger<GatewayHandlers> logger)
+public sealed partial class GatewayHandlers(Catalog catalog, Access.CatalogAccess access, BackendRegistry registry, BackendRequestTracker tracker, ProgressRelay progress, MrtrBridge bridge, UserBackendAccess userAccess,
+    IOptionsMonitor<GatewayOptions> options, AuditTrail audit, ILogger<GatewayHandlers> logger)
 {
     private long _nextRequestId;
 
@@ -22,7 +27,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, Access.CatalogAcces
     {
         registry.Track(context.Server, Auth.GatewayUser.FromPrincipal(context.User));
         var view = await access.ViewAsync(context, cancellationToken);
-        return new ListToolsResult { Tools = [.. view.Tools.Select(t => t.Tool)] };
+        return new ListToolsResult { Tools = ToolSearch.ListTools(view.VirtualServer?.ToolExposure ?? options.CurrentValue.ToolExposure, view.Tools) };
     }
 
     public async ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> context, CancellationToken cancellationToken)
@@ -48,12 +53,52 @@ public sealed partial class GatewayHandlers(Catalog catalog, Access.CatalogAcces
 
     public async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken)
     {
-        var request = context.Params ?? throw new McpProtocolException("tools/call needs params", McpErrorCode.InvalidParams);
+        var request = context.Params;
+        var scope = audit.Begin(AuditAction.ToolCall, GatewayUser.FromPrincipal(context.User), request?.Name, () => AuditRedactor.Arguments(request?.Arguments));
+        try
+        {
+            var result = await CallToolAsync(context, scope, cancellationToken);
+            if (result.IsError == true)
+            {
+                scope.ToolError();
+            }
+            else
+            {
+                scope.Ok();
+            }
+            return result;
+        }
+        catch (Exception ex)
+        {
+            scope.Fail(ex);
+            throw;
+        }
+    }
+
+    private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> context, AuditScope scope, CancellationToken cancellationToken)
+    {
+        if (context.Params is not { } request)
+        {
+            scope.Refuse("no params");
+            throw new McpProtocolException("tools/call needs params", McpErrorCode.InvalidParams);
+        }
         // A 2026-07-28 client's retry of a bridged call: its answers go to the waiting backend request.
         if (bridge.TryResume<CallToolResult>(request.RequestState, Auth.GatewayUser.FromPrincipal(context.User)?.Key, request.InputResponses, cancellationToken, out var resumed))
         {
             return await resumed;
         }
+        if (ToolSearch.Handles(access.ToolExposureOf(context.Server) ?? options.CurrentValue.ToolExposure, request.Name))
+        {
+            // search_tools ranks what this session may see; call_tool's inner call takes the same path as a direct one.
+            var visible = await access.ViewAsync(context, cancellationToken);
+            return await ToolSearch.CallAsync(request, visible.Tools, (inner, token) => new ValueTask<CallToolResult>(RouteToolCallAsync(context, scope, inner, token)), cancellationToken);
+        }
+        return await RouteToolCallAsync(context, scope, request, cancellationToken);
+    }
+
+    /// <summary>An ordinary tools/call: the owner of the public name gets the call under the tool's original name.</summary>
+    private async Task<CallToolResult> RouteToolCallAsync(RequestContext<CallToolRequestParams> context, AuditScope scope, CallToolRequestParams request, CancellationToken cancellationToken)
+    {
         var view = await access.ViewAsync(context, cancellationToken);
         var tool = view.FindTool(request.Name);
         if (tool is null && catalog.ForgetFailures())
@@ -67,17 +112,24 @@ public sealed partial class GatewayHandlers(Catalog catalog, Access.CatalogAcces
             if (tool is null)
             {
                 // A name of a per-user backend the user has not connected yet is not listed: lead them to connect.
-                var unconnected = catalog.FindUserBackendByPrefix(request.Name) is { } byPrefix && view.Allows(Access.CatalogItemKind.Tool, request.Name, byPrefix.Id)
-                    ? byPrefix
-                    : throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
+                var unconnected = catalog.FindUserBackendByPrefix(request.Name) is { } byPrefix && view.Allows(Access.CatalogItemKind.Tool, request.Name, byPrefix.Id) ? byPrefix : null;
+                if (unconnected is null)
+                {
+                    scope.Refuse("unknown tool");
+                    throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
+                }
+                scope.Target(unconnected.Id, null);
                 await OnBackendAsync(unconnected, context.Server, context.User, request.Meta, (_, _, _) => Task.FromResult(true), cancellationToken);
+                scope.Refuse("unknown tool");
                 throw new McpProtocolException($"Unknown tool: '{request.Name}'", McpErrorCode.InvalidParams);
             }
+            scope.Target(tool.BackendId, tool.OriginalName);
             return await CallListedToolAsync(context, request, tool, cancellationToken);
         }
         catch (ConnectLinkException ex)
         {
             // Clients without URL elicitation get the link as a tool error they can show.
+            scope.Refused("not connected: the user must connect their account");
             return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = ex.Message }] };
         }
     }
@@ -96,9 +148,36 @@ public sealed partial class GatewayHandlers(Catalog catalog, Access.CatalogAcces
 
     public async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> context, CancellationToken cancellationToken)
     {
-        var request = context.Params ?? throw new McpProtocolException("prompts/get needs params", McpErrorCode.InvalidParams);
+        var request = context.Params;
+        var scope = audit.Begin(AuditAction.PromptGet, GatewayUser.FromPrincipal(context.User), request?.Name, () => AuditRedactor.Arguments(request?.Arguments));
+        try
+        {
+            var result = await GetPromptAsync(context, scope, cancellationToken);
+            scope.Ok();
+            return result;
+        }
+        catch (Exception ex)
+        {
+            scope.Fail(ex);
+            throw;
+        }
+    }
+
+    private async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> context, AuditScope scope, CancellationToken cancellationToken)
+    {
+        if (context.Params is not { } request)
+        {
+            scope.Refuse("no params");
+            throw new McpProtocolException("prompts/get needs params", McpErrorCode.InvalidParams);
+        }
         var view = await access.ViewAsync(context, cancellationToken);
-        var prompt = view.FindPrompt(request.Name) ?? throw new McpProtocolException($"Unknown prompt: '{request.Name}'", McpErrorCode.InvalidParams);
+        var prompt = view.FindPrompt(request.Name);
+        if (prompt is null)
+        {
+            scope.Refuse("unknown prompt");
+            throw new McpProtocolException($"Unknown prompt: '{request.Name}'", McpErrorCode.InvalidParams);
+        }
+        scope.Target(prompt.BackendId, prompt.OriginalName);
         var definition = Owner(prompt.BackendId);
         var result = await OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<GetPromptRequestParams, GetPromptResult>(client, RequestMethods.PromptsGet,
             new GetPromptRequestParams { Name = prompt.OriginalName, Arguments = request.Arguments, Meta = meta }, id, cancellationToken), cancellationToken);
@@ -107,10 +186,35 @@ public sealed partial class GatewayHandlers(Catalog catalog, Access.CatalogAcces
 
     public async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> context, CancellationToken cancellationToken)
     {
-        var request = context.Params ?? throw new McpProtocolException("resources/read needs params", McpErrorCode.InvalidParams);
+        var scope = audit.Begin(AuditAction.ResourceRead, GatewayUser.FromPrincipal(context.User), context.Params?.Uri);
+        try
+        {
+            var result = await ReadResourceAsync(context, scope, cancellationToken);
+            scope.Ok();
+            return result;
+        }
+        catch (Exception ex)
+        {
+            scope.Fail(ex);
+            throw;
+        }
+    }
+
+    private async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> context, AuditScope scope, CancellationToken cancellationToken)
+    {
+        if (context.Params is not { } request)
+        {
+            scope.Refuse("no params");
+            throw new McpProtocolException("resources/read needs params", McpErrorCode.InvalidParams);
+        }
         var view = await access.ViewAsync(context, cancellationToken);
-        var (definition, originalUri) = ResolveUri(view, request.Uri)
-            ?? throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
+        if (ResolveUri(view, request.Uri) is not { } resolved)
+        {
+            scope.Refuse("unknown resource");
+            throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
+        }
+        var (definition, originalUri) = resolved;
+        scope.Target(definition.Id, originalUri);
         var result = await OnBackendAsync(definition, context.Server, context.User, request.Meta, (client, meta, id) => Send<ReadResourceRequestParams, ReadResourceResult>(client, RequestMethods.ResourcesRead,
             new ReadResourceRequestParams { Uri = originalUri, Meta = meta }, id, cancellationToken), cancellationToken);
         if (definition.Prefix.Length == 0)
@@ -190,6 +294,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, Access.CatalogAcces
         return new EmptyResult();
     }
 
+#pragma warning disable MCP9005 // logging/setLevel is deprecated for 2026-07-28 (SEP-2577); clients on earlier revisions still send it.
     public async ValueTask<EmptyResult> SetLoggingLevelAsync(RequestContext<SetLevelRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("logging/setLevel needs params", McpErrorCode.InvalidParams);
@@ -213,6 +318,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, Access.CatalogAcces
         }));
         return new EmptyResult();
     }
+#pragma warning restore MCP9005
 
     private static bool HasResourceReferences(IEnumerable<ContentBlock>? content) =>
         content?.Any(c => c is ResourceLinkBlock or EmbeddedResourceBlock) == true;
@@ -289,7 +395,8 @@ public sealed partial class GatewayHandlers(Catalog catalog, Access.CatalogAcces
         }
         catch (BackendUnavailableException ex) when (ConsentRequiredException.Find(ex) is null)
         {
-            throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
+            // The inner exception is not sent to the client; it tells the audit trail the call was refused, not failed.
+            throw new McpProtocolException(ex.Message, ex, McpErrorCode.InternalError);
         }
         var (backendMeta, progressRoute) = progress.Map(meta, server);
         using (progressRoute)

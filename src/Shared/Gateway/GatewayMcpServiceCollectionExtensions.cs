@@ -30,14 +30,20 @@ public static class GatewayMcpServiceCollectionExtensions
         services.AddSingleton<Access.CatalogAccess>();
         services.AddSingleton<GatewayHandlers>();
         services.AddSingleton<SessionStore>();
+        services.AddSingleton<Limits.UserSlots>();
+        services.AddHostedService(sp => sp.GetRequiredService<Limits.UserSlots>());
         services.AddSingleton<ISessionMigrationHandler>(sp => sp.GetRequiredService<SessionStore>());
         services.AddSingleton<IReadinessCheck, BackendsReadinessCheck>();
         services.AddHostedService<GatewayBackgroundService>();
         services.AddRouting();
-        // Expired stream events are removed when the cache is touched after this long; the background service touches it.
-        services.AddDistributedMemoryCache(cache => cache.ExpirationScanFrequency = TimeSpan.FromSeconds(Math.Clamp(options.Sessions.IdleTimeout.TotalSeconds / 2, 1, 60)));
+        // Priming events, retry and Last-Event-ID resumption (2025-11-25 SSE polling), kept by the session's owner; the
+        // SDK's transport takes the store from DI.
+        services.AddSingleton<SessionEventStreams>();
+#pragma warning disable MCP9006 // The event store serves stateful (2025-11-25 and earlier) sessions, which the gateway must keep serving.
+        services.AddSingleton<ISseEventStreamStore>(sp => sp.GetRequiredService<SessionEventStreams>());
+#pragma warning restore MCP9006
 
-        services.AddMcpServer(server =>
+        var mcp = services.AddMcpServer(server =>
             {
                 server.ServerInfo = new Implementation { Name = ProductInfo.Name, Title = "Master MCP Server", Version = ProductInfo.Version };
                 server.Capabilities = new ServerCapabilities
@@ -46,13 +52,17 @@ public static class GatewayMcpServiceCollectionExtensions
                     Prompts = new PromptsCapability { ListChanged = true },
                     Resources = new ResourcesCapability { ListChanged = true, Subscribe = true },
                     Completions = new CompletionsCapability(),
+#pragma warning disable MCP9005 // Logging is deprecated for 2026-07-28 (SEP-2577); clients on earlier revisions use it.
                     Logging = new LoggingCapability(),
+#pragma warning restore MCP9005
                 };
             })
             .WithHttpTransport(transport =>
             {
                 transport.SessionMode = HttpServerSessionMode.StatefulForInitializeClients;
+#pragma warning disable MCP9006 // Stateful sessions are back-compat-only in the SDK; clients that initialize (2025-11-25 and earlier) need them.
                 transport.IdleTimeout = options.Sessions.IdleTimeout;
+#pragma warning restore MCP9006
                 // A session opened on /mcp/{name} introduces itself as that virtual server and stays bound to it.
                 transport.ConfigureSessionOptions = (context, serverOptions, _) =>
                 {
@@ -67,10 +77,24 @@ public static class GatewayMcpServiceCollectionExtensions
                     // (Stateless requests of 2026-07-28 clients run here too, without a session.)
                     if (server.SessionId is not null)
                     {
-                        context.RequestServices.GetRequiredService<DownstreamSessions>().Begin(server, Auth.GatewayUser.From(context), Access.CatalogAccess.RequestVirtualServer(context)?.Name);
+                        var user = Auth.GatewayUser.From(context);
+                        // The slot McpEndpoint reserved for this initialize under sessions.max_sessions_per_user, now the session's.
+                        // A session continued here from the store (single instance mode) was counted where it began: count it here too.
+                        var slot = context.Items[McpEndpoint.SessionSlotItem] as Limits.UserSlot;
+                        if (slot is not null)
+                        {
+                            slot.Adopted = true;
+                        }
+                        else if (user is not null && context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<GatewayOptions>>().CurrentValue.Sessions.MaxSessionsPerUser > 0)
+                        {
+                            slot = context.RequestServices.GetRequiredService<Limits.UserSlots>().TakeHere(Limits.SlotKind.Session, user.Key);
+                        }
+                        context.RequestServices.GetRequiredService<DownstreamSessions>().Begin(server, user, slot, Access.CatalogAccess.RequestVirtualServer(context)?.Name);
                     }
                     // A client's roots changed: tell each of its own backend sessions, which may ask it for roots again.
+#pragma warning disable MCP9005 // Roots are deprecated for 2026-07-28 (SEP-2577); clients on earlier revisions use them.
                     await using var roots = server.RegisterNotificationHandler(NotificationMethods.RootsListChangedNotification, (notification, ct) =>
+#pragma warning restore MCP9005
                         server.SessionId is { } sessionId
                             ? new ValueTask(registry.ForwardToBackendsAsync(sessionId, notification.Method, notification.Params, ct))
                             : ValueTask.CompletedTask);
@@ -88,15 +112,6 @@ public static class GatewayMcpServiceCollectionExtensions
                 };
 #pragma warning restore MCPEXP002
             })
-            // Priming events, retry and Last-Event-ID resumption (2025-11-25 SSE polling). The in-memory cache serves one
-            // instance; registering a shared IDistributedCache before this makes streams resumable on any instance.
-            // Events of a stream are only worth keeping while its session may still resume it: they expire with the
-            // session's idle timeout instead of outliving it.
-            .WithDistributedCacheEventStreamStore(store =>
-            {
-                store.EventSlidingExpiration = options.Sessions.IdleTimeout;
-                store.MetadataSlidingExpiration = options.Sessions.IdleTimeout;
-            })
             .WithMessageFilters(filters => filters.AddIncomingFilter(StorageErrorsAsJsonRpc))
             .WithRequestFilters(filters => filters.AddCallToolFilter(StorageErrorsInToolResults))
             .WithListToolsHandler((c, ct) => Handlers(c).ListToolsAsync(c, ct))
@@ -108,8 +123,10 @@ public static class GatewayMcpServiceCollectionExtensions
             .WithReadResourceHandler((c, ct) => Handlers(c).ReadResourceAsync(c, ct))
             .WithCompleteHandler((c, ct) => Handlers(c).CompleteAsync(c, ct))
             .WithSubscribeToResourcesHandler((c, ct) => Handlers(c).SubscribeAsync(c, ct))
-            .WithUnsubscribeFromResourcesHandler((c, ct) => Handlers(c).UnsubscribeAsync(c, ct))
-            .WithSetLoggingLevelHandler((c, ct) => Handlers(c).SetLoggingLevelAsync(c, ct));
+            .WithUnsubscribeFromResourcesHandler((c, ct) => Handlers(c).UnsubscribeAsync(c, ct));
+#pragma warning disable MCP9005 // logging/setLevel is deprecated for 2026-07-28 (SEP-2577); clients on earlier revisions send it.
+        mcp.WithSetLoggingLevelHandler((c, ct) => Handlers(c).SetLoggingLevelAsync(c, ct));
+#pragma warning restore MCP9005
         return services;
     }
 

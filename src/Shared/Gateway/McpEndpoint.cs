@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
+using ModelContextProtocol.Protocol;
 
 namespace MasterMcp.Gateway;
 
@@ -26,6 +27,9 @@ public sealed partial class McpEndpoint : IEndpointHandler
 
     private const string SessionHeader = "Mcp-Session-Id";
 
+    /// <summary>HttpContext item: the slot reserved for the session an initialize request is about to start.</summary>
+    public const string SessionSlotItem = "MasterMcp.SessionSlot";
+
     private readonly RequestDelegate _inner;
     private readonly SessionStore _sessions;
     private readonly BackendRegistry _registry;
@@ -33,16 +37,18 @@ public sealed partial class McpEndpoint : IEndpointHandler
     private readonly DrainCoordinator _drain;
     private readonly OwnerRoutes _routes;
     private readonly SessionTunnel? _tunnel;
+    private readonly SessionEventStreams _streams;
+    private readonly Limits.UserSlots _slots;
     private readonly DownstreamSessions _downstream;
     private readonly ILogger<McpEndpoint> _logger;
 
     public McpEndpoint(IServiceProvider services, SessionStore sessions, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, DrainCoordinator drain, OwnerRoutes routes,
-        DownstreamSessions downstream, ILogger<McpEndpoint> logger)
+        SessionEventStreams streams, Limits.UserSlots slots, DownstreamSessions downstream, ILogger<McpEndpoint> logger)
     {
         _downstream = downstream;
         _logger = logger;
         _options = options;
-        _logger = logger;
+        _slots = slots;
         var app = new ApplicationBuilder(services);
         app.UseRouting();
         app.UseEndpoints(endpoints => endpoints.MapMcp(Path));
@@ -51,6 +57,7 @@ public sealed partial class McpEndpoint : IEndpointHandler
         _registry = registry;
         _drain = drain;
         _routes = routes;
+        _streams = streams;
         _tunnel = services.GetService<SessionTunnel>();
     }
 
@@ -141,9 +148,57 @@ public sealed partial class McpEndpoint : IEndpointHandler
             return;
         }
         var isStream = HttpMethods.IsGet(context.Request.Method);
-        using (isStream ? default(DrainCoordinator.InFlightScope?) : _drain.Enter())
+        if (isStream && context.Request.Headers["Last-Event-ID"].ToString() is { Length: > 0 } lastEventId
+            && _streams.Check(lastEventId, sessionId) == SessionEventStreams.Resumption.EventsLost)
         {
-            await InvokeSdkAsync(context);
+            var sessions = _options.CurrentValue.Sessions;
+            await McpErrors.WriteEventsLostAsync(context, sessions.StreamBufferEvents, sessions.IdleTimeout);
+            return;
+        }
+        // Per-user caps: a new session takes a slot now (its session keeps it), an open stream holds one while it lasts.
+        var (sessionSlot, streamSlot) = (default(Limits.UserSlot), default(Limits.UserSlot));
+        if (Auth.GatewayUser.From(context) is { } user)
+        {
+            var caps = _options.CurrentValue.Sessions;
+            if (sessionId.Length == 0 && caps.MaxSessionsPerUser > 0 && await McpErrors.ReadRequestAsync(context, "initialize") is { Method: RequestMethods.Initialize } initialize)
+            {
+                if ((sessionSlot = await _slots.TryTakeAsync(Limits.SlotKind.Session, user.Key, caps.MaxSessionsPerUser)) is null)
+                {
+                    await WriteCapReachedAsync(context, initialize.Id, $"This user already holds {caps.MaxSessionsPerUser} sessions, the limit (sessions.max_sessions_per_user = {caps.MaxSessionsPerUser}). "
+                        + "End one (DELETE /mcp with its Mcp-Session-Id) or wait until an idle one expires, then initialize again.", "sessions.max_sessions_per_user");
+                    return;
+                }
+                context.Items[SessionSlotItem] = sessionSlot;
+            }
+            // (A 2026-07-28 subscriptions/listen is answered at once by this stateless gateway: nothing is held open for it.)
+            else if (caps.MaxStreamsPerUser > 0 && isStream)
+            {
+                if ((streamSlot = await _slots.TryTakeAsync(Limits.SlotKind.Stream, user.Key, caps.MaxStreamsPerUser)) is null)
+                {
+                    await WriteCapReachedAsync(context, null, $"This user already holds {caps.MaxStreamsPerUser} open streams, the limit (sessions.max_streams_per_user = {caps.MaxStreamsPerUser}). "
+                        + "Close one (or end its session), then open the stream again.", "sessions.max_streams_per_user");
+                    return;
+                }
+            }
+        }
+        try
+        {
+            using (isStream ? default(DrainCoordinator.InFlightScope?) : _drain.Enter())
+            {
+                await InvokeSdkAsync(context);
+            }
+        }
+        finally
+        {
+            if (sessionSlot is { Adopted: false })
+            {
+                // The initialize did not start a session (refused by the SDK): give the slot back.
+                await sessionSlot.DisposeAsync();
+            }
+            if (streamSlot is not null)
+            {
+                await streamSlot.DisposeAsync();
+            }
         }
         if (sessionId.Length == 0)
         {
@@ -167,6 +222,19 @@ public sealed partial class McpEndpoint : IEndpointHandler
                 LogTouchFailed(_logger, sessionId, ex.Message);
             }
         }
+    }
+
+    private async Task WriteCapReachedAsync(HttpContext context, ModelContextProtocol.Protocol.RequestId? id, string message, string setting)
+    {
+        LogCapReached(_logger, setting);
+        var jsonId = id?.Id switch
+        {
+            long number => System.Text.Json.Nodes.JsonValue.Create(number),
+            string text => System.Text.Json.Nodes.JsonValue.Create(text),
+            _ => null,
+        };
+        await McpErrors.WriteJsonRpcErrorAsync(context, StatusCodes.Status429TooManyRequests, jsonId, -32000, message,
+            new System.Text.Json.Nodes.JsonObject { ["limit"] = setting });
     }
 
     private async Task ForwardAsync(HttpContext context, string owner)
@@ -262,6 +330,9 @@ public sealed partial class McpEndpoint : IEndpointHandler
             await heartbeat.DisposeAsync();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "MCP request refused with 429: a user reached {Setting}")]
+    private static partial void LogCapReached(ILogger logger, string setting);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "MCP session refused with 404: {Reason}")]
     private static partial void LogUnknownSession(ILogger logger, string reason);

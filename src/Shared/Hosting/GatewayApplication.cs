@@ -45,6 +45,7 @@ public static partial class GatewayApplication
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.Hosting.ShutdownTimeoutSeconds));
         builder.Services.AddMasterMcpGateway(startup);
         builder.Services.AddHostedService<Credentials.TokenCleanupService>();
+        builder.Services.AddHostedService<Audit.AuditCleanupService>();
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();

@@ -17,7 +17,7 @@ namespace MasterMcp.Hosting;
 /// What runs around every handler on both hosts: correlation id, the origin-secret check, the Origin check and error mapping.
 /// Kept out of ASP.NET middleware on purpose, because the Functions host would not run Kestrel-only middleware.
 /// </summary>
-public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> options, ISecretResolver secrets, RequestAuthenticator authenticator, RequestRateLimiter rateLimiter,
+public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> options, ISecretResolver secrets, RequestAuthenticator authenticator, Limits.RequestRateLimiter rateLimiter,
     ILogger<GatewayPipeline> logger, Scaleout.DrainCoordinator? drain = null)
 {
     private static readonly ActivitySource Source = new("MasterMcp.Gateway");
@@ -50,15 +50,23 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
             {
                 ResolveVirtualServer(context);
             }
+            // The address is counted before authentication, so a flood of bad tokens is limited too. A request carried here
+            // from another instance (to its session's owner) was counted there already.
+            var limited = route.RateLimited && !context.Items.ContainsKey(Scaleout.SessionTunnel.ForwardedItem);
+            if (limited && await rateLimiter.CheckAddressAsync(context, current.Security.RateLimits) is { } byAddress)
+            {
+                await WriteRateLimitedAsync(context, route, byAddress, traceId);
+                return;
+            }
             await authenticator.AuthenticateAsync(context, route);
             if (HttpMethods.IsPost(context.Request.Method))
             {
                 await BufferRequestBodyAsync(context);
                 await ReadFormAsync(context);
             }
-            if ((route.ServesMcp || route.OAuthErrors) && rateLimiter.TryAcquire(context, current.Security.RateLimits) is { } limited)
+            if (limited && await rateLimiter.CheckCallerAsync(context, current.Security.RateLimits) is { } byCaller)
             {
-                await WriteRateLimitedAsync(context, route, limited.Limit, limited.RetryAfter, traceId);
+                await WriteRateLimitedAsync(context, route, byCaller, traceId);
                 return;
             }
             var handler = (IEndpointHandler)context.RequestServices.GetRequiredService(route.HandlerType);
@@ -188,6 +196,8 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
             throw new GatewayHttpException(StatusCodes.Status403Forbidden, "origin_secret_required",
                 $"This gateway only accepts requests through its proxy: the {security.OriginSecretHeader} header is missing or wrong.");
         }
+        // From here on the proxy's forwarded-address headers may be believed.
+        context.Items[Limits.SourceAddress.OriginVerifiedItem] = true;
     }
 
     /// <summary>
@@ -259,32 +269,35 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
     }
 
     // 429 with Retry-After; on /mcp the body is a JSON-RPC error (what an MCP client reads), elsewhere the usual error body.
-    private async Task WriteRateLimitedAsync(HttpContext context, GatewayRoute route, string limit, TimeSpan retryAfter, string traceId)
+    // Both name the kind of partition (subject, client, address), never its value.
+    private async Task WriteRateLimitedAsync(HttpContext context, GatewayRoute route, Limits.RateLimitRefusal refusal, string traceId)
     {
-        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-        var message = $"Too many requests (security.rate_limits.{limit}); retry after {seconds} s.";
-        LogRequestRefused(logger, route.Name, StatusCodes.Status429TooManyRequests, "rate_limited");
+        var seconds = Math.Max(1, (int)Math.Ceiling(refusal.RetryAfter.TotalSeconds));
+        var kind = Limits.RateLimitKinds.Name(refusal.Kind);
+        var setting = Limits.RateLimitKinds.Setting(refusal.Kind);
+        var message = $"Rate limited: too many requests from this {kind} (security.rate_limits.{setting}); retry after {seconds} s.";
+        LogRateLimited(logger, route.Name, kind);
         var headers = new Dictionary<string, string> { ["Retry-After"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         if (!route.ServesMcp)
         {
             await WriteErrorAsync(context, StatusCodes.Status429TooManyRequests, route.OAuthErrors ? "too_many_requests" : "rate_limited", message, traceId, headers, route.OAuthErrors);
             return;
         }
-        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        context.Response.Headers["Retry-After"] = headers["Retry-After"];
-        context.Response.ContentType = "application/json";
-        var body = new System.Text.Json.Nodes.JsonObject
+        if (HttpMethods.IsPost(context.Request.Method) && !context.Request.Body.CanSeek && context.Request.ContentLength is > 0 and <= 64 * 1024)
         {
-            ["jsonrpc"] = "2.0",
-            ["id"] = null,
-            ["error"] = new System.Text.Json.Nodes.JsonObject
+            // Refused before the body was read (by address): read a small one now, only to answer with the request's id
+            // (a flood over the limit must not make the gateway read megabytes for that).
+            try
             {
-                ["code"] = -32000,
-                ["message"] = message,
-                ["data"] = new System.Text.Json.Nodes.JsonObject { ["retry_after_seconds"] = seconds, ["limit"] = limit },
-            },
-        };
-        await context.Response.WriteAsync(body.ToJsonString(), CancellationToken.None);
+                await BufferRequestBodyAsync(context);
+            }
+            catch (GatewayHttpException)
+            {
+                // Too large or broken: answer without an id.
+            }
+        }
+        await Gateway.McpErrors.WriteJsonRpcErrorAsync(context, StatusCodes.Status429TooManyRequests, await Gateway.McpErrors.RequestIdAsync(context), -32000, message,
+            new System.Text.Json.Nodes.JsonObject { ["rate_limited"] = true, ["partition"] = kind, ["limit"] = setting, ["retry_after_seconds"] = seconds }, headers);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Route} answered {Status} in {ElapsedMs:0.0} ms")]
@@ -292,6 +305,9 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Request to {Route} refused with {Status} ({Code})")]
     private static partial void LogRequestRefused(ILogger logger, string route, int status, string code);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Request to {Route} refused with 429: rate limited per {Partition}")]
+    private static partial void LogRateLimited(ILogger logger, string route, string partition);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request to {Route} answered 503: {Reason}")]
     private static partial void LogStorageUnavailable(ILogger logger, string route, string reason);

@@ -20,4 +20,7 @@ public sealed record GatewayRoute(string Name, string Template, IReadOnlyList<st
 
     /// <summary>True for the authorization server's JSON endpoints: errors the pipeline writes carry RFC 6749's <c>error_description</c>.</summary>
     public bool OAuthErrors { get; init; }
+
+    /// <summary>True for /mcp and the authorization server's endpoints: security.rate_limits apply.</summary>
+    public bool RateLimited { get; init; }
 }

@@ -9,10 +9,10 @@ public static class GatewayRoutes
     public static readonly GatewayRoute Health = new("health", "health", ["GET"], typeof(HealthEndpoint)) { RequiresOriginSecret = false, Authentication = RouteAuthentication.None };
     public static readonly GatewayRoute Ready = new("ready", "ready", ["GET"], typeof(ReadyEndpoint)) { Authentication = RouteAuthentication.Optional };
     public static readonly GatewayRoute Capabilities = new("capabilities", "capabilities", ["GET"], typeof(Gateway.CapabilitiesEndpoint));
-    public static readonly GatewayRoute Mcp = new("mcp", "mcp", ["GET", "POST", "DELETE"], typeof(Gateway.McpEndpoint)) { ChecksOrigin = true };
+    public static readonly GatewayRoute Mcp = new("mcp", "mcp", ["GET", "POST", "DELETE"], typeof(Gateway.McpEndpoint)) { ChecksOrigin = true, RateLimited = true };
 
     /// <summary>A virtual server: the same MCP endpoint over a curated catalog (unknown names are 404).</summary>
-    public static readonly GatewayRoute McpVirtual = new("mcp-virtual", "mcp/{name}", ["GET", "POST", "DELETE"], typeof(Gateway.McpEndpoint)) { ChecksOrigin = true, VirtualServer = true };
+    public static readonly GatewayRoute McpVirtual = new("mcp-virtual", "mcp/{name}", ["GET", "POST", "DELETE"], typeof(Gateway.McpEndpoint)) { ChecksOrigin = true, RateLimited = true, VirtualServer = true };
 
     // Client-facing OAuth (Auth/): discovery documents and the authorization server's own endpoints are open by nature.
     public static readonly GatewayRoute ProtectedResourceMetadata = Open("oauth-protected-resource", ".well-known/oauth-protected-resource", typeof(Auth.ProtectedResourceMetadataEndpoint));
@@ -21,13 +21,13 @@ public static class GatewayRoutes
     public static readonly GatewayRoute AuthorizationServerMetadata = Open("oauth-authorization-server", ".well-known/oauth-authorization-server", typeof(Auth.AuthorizationServerMetadataEndpoint));
     public static readonly GatewayRoute OpenIdConfiguration = Open("openid-configuration", ".well-known/openid-configuration", typeof(Auth.AuthorizationServerMetadataEndpoint));
     public static readonly GatewayRoute Jwks = Open("jwks", ".well-known/jwks.json", typeof(Auth.JwksEndpoint));
-    public static readonly GatewayRoute Authorize = Open("authorize", "authorize", typeof(Auth.AuthorizeEndpoint));
-    public static readonly GatewayRoute Token = Open("token", "token", typeof(Auth.TokenEndpoint), "POST") with { OAuthErrors = true };
-    public static readonly GatewayRoute Register = Open("register", "register", typeof(Auth.RegisterEndpoint), "POST") with { OAuthErrors = true };
-    public static readonly GatewayRoute Revoke = Open("revoke", "revoke", typeof(Auth.RevokeEndpoint), "POST") with { OAuthErrors = true };
-    public static readonly GatewayRoute Consent = Open("consent", "oauth/consent", typeof(Auth.ConsentEndpoint), "GET", "POST");
-    public static readonly GatewayRoute LoginCallback = Open("login-callback", "oauth/callback", typeof(Auth.LoginCallbackEndpoint));
-    public static readonly GatewayRoute Login = Open("login", "auth/login", typeof(Auth.LoginEndpoint));
+    public static readonly GatewayRoute Authorize = Open("authorize", "authorize", typeof(Auth.AuthorizeEndpoint)) with { RateLimited = true };
+    public static readonly GatewayRoute Token = Open("token", "token", typeof(Auth.TokenEndpoint), "POST") with { OAuthErrors = true, RateLimited = true };
+    public static readonly GatewayRoute Register = Open("register", "register", typeof(Auth.RegisterEndpoint), "POST") with { OAuthErrors = true, RateLimited = true };
+    public static readonly GatewayRoute Revoke = Open("revoke", "revoke", typeof(Auth.RevokeEndpoint), "POST") with { OAuthErrors = true, RateLimited = true };
+    public static readonly GatewayRoute Consent = Open("consent", "oauth/consent", typeof(Auth.ConsentEndpoint), "GET", "POST") with { RateLimited = true };
+    public static readonly GatewayRoute LoginCallback = Open("login-callback", "oauth/callback", typeof(Auth.LoginCallbackEndpoint)) with { RateLimited = true };
+    public static readonly GatewayRoute Login = Open("login", "auth/login", typeof(Auth.LoginEndpoint)) with { RateLimited = true };
     public static readonly GatewayRoute Session = Open("session", "auth/session", typeof(Auth.SessionEndpoint));
 
     // Backend credentials (Credentials/): browser pages behind the gateway's browser login.

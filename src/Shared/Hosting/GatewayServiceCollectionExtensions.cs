@@ -1,3 +1,4 @@
+using MasterMcp.Audit;
 using MasterMcp.Auth;
 using MasterMcp.Configuration;
 using MasterMcp.Credentials;
@@ -39,13 +40,14 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<TokenProtector>();
         services.AddSingleton<TokenVault>();
         services.AddHostedService<TokenKeyWarningService>();
+        services.AddAuditTrail();
         services.AddBackendCredentials();
         services.AddGatewayAuth();
         services.AddScaleout(startup);
         services.AddMcpGateway(options);
         Observability.ConsentRequiredLogFilter.Register(services);
         services.AddSingleton<GatewayPipeline>();
-        services.AddSingleton<RequestRateLimiter>();
+        services.AddSingleton<Limits.RequestRateLimiter>();
         services.AddSingleton<IReadinessCheck, StorageReadinessCheck>();
         foreach (var route in GatewayRoutes.All)
         {

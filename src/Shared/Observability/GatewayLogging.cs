@@ -60,9 +60,13 @@ public static class GatewayLogging
     {
         SetLevel(options.Level);
         logging.SetMinimumLevel(LogLevel.Trace);
-        logging.AddFilter((category, level) => level >= MinimumLevel && (level >= LogLevel.Warning || (!IsNoisy(category) && !LogsQueryStrings(category))));
+        logging.AddFilter((category, level) => IsAudit(category, level) || (level >= MinimumLevel && (level >= LogLevel.Warning || (!IsNoisy(category) && !LogsQueryStrings(category)))));
         logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
     }
+
+    // Audit events are a record, not diagnostics: a quieter logging.level (warning, error) keeps them; only "none" stops them.
+    private static bool IsAudit(string? category, LogLevel level) =>
+        level >= LogLevel.Information && MinimumLevel != LogLevel.None && category == Audit.AuditTrail.Category;
 
     // Framework and SDK request logs repeat what our own lines say; keep them to warnings unless the level is debug or trace.
     private static bool IsNoisy(string? category) =>

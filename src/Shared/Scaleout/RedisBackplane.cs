@@ -105,6 +105,16 @@ public sealed partial class RedisBackplane : IAsyncDisposable
         return key;
     }
 
+    /// <summary>The deployment's prefix of Redis keys (<c>scaleout.key_prefix</c>).</summary>
+    public string KeyPrefix => _prefix;
+
+    /// <summary>Runs a Lua script (cached by hash); fails at once while Redis is unreachable.</summary>
+    public async Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values)
+    {
+        var redis = await ConnectAsync(CancellationToken.None);
+        return await redis.GetDatabase().ScriptEvaluateAsync(script, keys, values);
+    }
+
     /// <summary>Round trip to Redis (for /ready).</summary>
     public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken)
     {

@@ -24,6 +24,7 @@ internal sealed class TunnelResponse : Stream, IHttpResponseFeature, IHttpRespon
     private PipeWriter? _writer;
     private bool _headSent;
     private bool _completed;
+    private bool _writeThrough;
 
     public TunnelResponse(Func<byte[], Task> publish, Guid exchange)
     {
@@ -57,9 +58,11 @@ internal sealed class TunnelResponse : Stream, IHttpResponseFeature, IHttpRespon
 
     public void OnCompleted(Func<object, Task> callback, object state) => _onCompleted.Add((callback, state));
 
-    public void DisableBuffering()
-    {
-    }
+    /// <summary>
+    /// As on Kestrel, every write then goes out at once: an SSE answer must reach the client event by event even when the
+    /// writer never flushes (the SDK replays a resumed stream with <c>SseFormatter</c>, which writes without flushing).
+    /// </summary>
+    public void DisableBuffering() => _writeThrough = true;
 
     public Task StartAsync(CancellationToken cancellationToken = default) => FlushAsync(cancellationToken);
 
@@ -121,16 +124,13 @@ internal sealed class TunnelResponse : Stream, IHttpResponseFeature, IHttpRespon
         }
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        Write(buffer.AsSpan(offset, count));
-        return Task.CompletedTask;
-    }
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         Write(buffer.Span);
-        return ValueTask.CompletedTask;
+        return _writeThrough && buffer.Length > 0 ? new ValueTask(FlushAsync(cancellationToken)) : ValueTask.CompletedTask;
     }
 
     // Called under _sendGate.

@@ -12,6 +12,7 @@
 //   m2m          secret m2m-secret; client_credentials, JWT access tokens for any resource (5 minutes)
 //   m2m-dev, m2m-ops  like m2m; their tokens carry a `groups` claim (['dev'], ['ops', 'dev-readers'])
 //   short-lived  secret short-secret; like m2m but its access tokens live 2 seconds
+//   m2m-b        secret m2m-b-secret; like m2m (a second machine user: its own subject and client id)
 //
 //   node server.mjs --modules <dir> --backend [--access-ttl <seconds>]
 //
@@ -90,6 +91,7 @@ function configuration() {
       },
       { client_id: 'm2m', client_secret: 'm2m-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] },
       { client_id: 'short-lived', client_secret: 'short-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] },
+      { client_id: 'm2m-b', client_secret: 'm2m-b-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] },
       // Two machine users whose tokens carry different group claims (policy tests).
       { client_id: 'm2m-dev', client_secret: 'm2m-dev-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] },
       { client_id: 'm2m-ops', client_secret: 'm2m-ops-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] },

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using MasterMcp.Tests.Fixtures;
 
 namespace MasterMcp.Deploy.Tests.Infrastructure;
 
@@ -75,25 +76,28 @@ public sealed class GatewayProcess : IAsyncDisposable
         gateway._process.BeginErrorReadLine();
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
+        try
         {
-            try
+            await Wait.Until(async () =>
             {
-                if ((await http.GetAsync(new Uri(gateway.Url, "/health"))).IsSuccessStatusCode)
+                Assert.False(gateway._process.HasExited, "the gateway exited");
+                try
                 {
-                    return gateway;
+                    using var health = await http.GetAsync(new Uri(gateway.Url, "/health"));
+                    return health.IsSuccessStatusCode;
                 }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-            {
-                if (DateTime.UtcNow > deadline || gateway._process.HasExited)
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
                 {
-                    await gateway.DisposeAsync();
-                    Assert.Fail("gateway did not start:\n" + gateway.Output);
+                    return false; // not listening yet
                 }
-            }
-            await Task.Delay(200);
+            }, "the gateway's /health answering");
+            return gateway;
+        }
+        catch (Xunit.Sdk.XunitException ex)
+        {
+            await gateway.DisposeAsync();
+            Assert.Fail($"gateway did not start ({ex.Message}):\n{gateway.Output}");
+            throw;
         }
     }
 

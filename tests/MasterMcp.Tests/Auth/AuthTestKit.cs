@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -12,13 +11,8 @@ public static class AuthTestKit
 {
     public const string Redirect = "http://127.0.0.1:1/callback";
 
-    /// <summary>A free loopback port (the gateway's base URL must be known before it starts).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A free loopback port (the gateway's base URL must be known before it starts); the test kit's <see cref="Fixtures.FreePort"/>.</summary>
+    public static int FreePort() => Fixtures.FreePort.Next();
 
     /// <summary>Writes a new RSA private key as PEM to a temp file; returns a <c>file:</c> reference.</summary>
     public static string NewSigningKeyReference()

@@ -57,12 +57,17 @@ public sealed class ConsentPageBrowserTests(AzuriteFixture azurite)
         {
             await confirm.ClickAsync();
         }
-        var arrived = await Task.WhenAny(redirected.Task, Task.Delay(TimeSpan.FromSeconds(30)));
-        if (arrived != redirected.Task)
+        string redirectedTo;
+        try
+        {
+            redirectedTo = await redirected.Task.WaitAsync(Wait.DefaultPatience);
+        }
+        catch (TimeoutException)
         {
             Assert.Fail($"the flow did not reach the client; the browser is at {page.Url}: {await page.ContentAsync()}");
+            throw;
         }
-        var final = new Uri(await redirected.Task);
+        var final = new Uri(redirectedTo);
 
         var (status, tokens) = await AuthTestKit.TokenAsync(gateway.BaseUrl, new Dictionary<string, string>
         {

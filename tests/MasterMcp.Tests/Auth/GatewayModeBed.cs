@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using MasterMcp.Tests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MasterMcp.Tests.Auth;
 
@@ -25,8 +26,11 @@ public sealed class GatewayModeBed : IAsyncDisposable
 
     public GatewayInstance Gateway { get; private set; } = null!;
 
-    /// <summary>Starts the three; <paramref name="configure"/> may change the gateway configuration (<see cref="AuthTestKit.GatewayConfig"/>) first.</summary>
-    public static async Task<GatewayModeBed> StartAsync(string storageConnectionString, Action<JsonObject>? configure = null)
+    /// <summary>
+    /// Starts the three; <paramref name="configure"/> may change the gateway configuration (<see cref="AuthTestKit.GatewayConfig"/>) first,
+    /// <paramref name="configureServices"/> runs after the gateway's registrations.
+    /// </summary>
+    public static async Task<GatewayModeBed> StartAsync(string storageConnectionString, Action<JsonObject>? configure = null, Action<IServiceCollection>? configureServices = null)
     {
         var idp = await OidcProviderProcess.StartAsync();
         TestServerProcess? backend = null;
@@ -37,7 +41,7 @@ public sealed class GatewayModeBed : IAsyncDisposable
             var port = AuthTestKit.FreePort();
             var config = AuthTestKit.GatewayConfig(port, idp.Issuer, backend.McpUrl, bed.SigningKey);
             configure?.Invoke(config);
-            bed.Gateway = await GatewayInstance.StartAsync(config, storageConnectionString, port: port);
+            bed.Gateway = await GatewayInstance.StartAsync(config, storageConnectionString, port: port, configureServices: configureServices);
             return bed;
         }
         catch

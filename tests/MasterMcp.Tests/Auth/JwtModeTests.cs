@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using MasterMcp.Tests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace MasterMcp.Tests.Auth;
 
@@ -17,9 +20,13 @@ public sealed class JwtModeTests(AzuriteFixture azurite) : IAsyncLifetime
     {
         _idp = await OidcProviderProcess.StartAsync(secondIssuer: true);
         _backend = await TestServerProcess.StartAsync("SampleServer", "--name", "alpha");
+        (_gateway, _resource) = await StartGatewayAsync();
+    }
+
+    private async Task<(GatewayInstance Gateway, string Resource)> StartGatewayAsync(Action<IServiceCollection>? configureServices = null)
+    {
         var port = AuthTestKit.FreePort();
-        _resource = $"http://127.0.0.1:{port}/mcp";
-        _gateway = await GatewayInstance.StartAsync(new JsonObject
+        var gateway = await GatewayInstance.StartAsync(new JsonObject
         {
             ["hosting"] = new JsonObject { ["base_url"] = $"http://127.0.0.1:{port}" },
             ["auth"] = new JsonObject
@@ -30,7 +37,8 @@ public sealed class JwtModeTests(AzuriteFixture azurite) : IAsyncLifetime
                 ["browser_login"] = new JsonObject { ["client_id"] = "gateway", ["client_secret"] = "gateway-secret" },
             },
             ["servers"] = new JsonArray(new JsonObject { ["id"] = "sample", ["url"] = _backend.McpUrl.ToString() }),
-        }, azurite.ConnectionString, port: port);
+        }, azurite.ConnectionString, port: port, configureServices: configureServices);
+        return (gateway, $"http://127.0.0.1:{port}/mcp");
     }
 
     public async Task DisposeAsync()
@@ -65,10 +73,25 @@ public sealed class JwtModeTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task ExpiredToken_Is401InvalidToken()
     {
-        var token = await _idp.ClientCredentialsTokenAsync(_resource, "mcp", "short-lived", "short-secret");
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(token)).Status);
-        await Task.Delay(TimeSpan.FromSeconds(3.5));
-        await AssertRefusedAsync(token, HttpStatusCode.Unauthorized, "invalid_token", "expired");
+        // The gateway's clock is a FakeTimeProvider: the token expires when the test moves time, not while a freshly
+        // started gateway on a busy machine is still answering the first call.
+        // It starts a minute back so that it can be set to the token's issue time (iat, whole seconds) below.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow - TimeSpan.FromMinutes(1));
+        var (gateway, resource) = await StartGatewayAsync(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(time);
+        });
+        await using var _ = gateway;
+        var token = await _idp.ClientCredentialsTokenAsync(resource, "mcp", "short-lived", "short-secret");
+        var lifetime = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token);
+        time.SetUtcNow(new DateTimeOffset(lifetime.IssuedAt, TimeSpan.Zero));
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(gateway, token)).Status);
+
+        time.SetUtcNow(new DateTimeOffset(lifetime.ValidTo, TimeSpan.Zero) - TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(gateway, token)).Status);
+        time.Advance(TimeSpan.FromSeconds(2));
+        await AssertRefusedAsync(gateway, resource, token, HttpStatusCode.Unauthorized, "invalid_token", "expired");
     }
 
     [Fact]
@@ -113,13 +136,16 @@ public sealed class JwtModeTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(_idp.Issuer, session["issuer"]!.GetValue<string>());
     }
 
-    private async Task AssertRefusedAsync(string token, HttpStatusCode status, string error, string? descriptionWord)
+    private Task AssertRefusedAsync(string token, HttpStatusCode status, string error, string? descriptionWord) =>
+        AssertRefusedAsync(_gateway, _resource, token, status, error, descriptionWord);
+
+    private static async Task AssertRefusedAsync(GatewayInstance gateway, string resource, string token, HttpStatusCode status, string error, string? descriptionWord)
     {
-        var (actual, challenge) = await SendAsync(token);
+        var (actual, challenge) = await SendAsync(gateway, token);
         Assert.Equal(status, actual);
         Assert.StartsWith("Bearer ", challenge, StringComparison.Ordinal);
         Assert.Contains($"error=\"{error}\"", challenge, StringComparison.Ordinal);
-        Assert.Contains($"resource_metadata=\"http://127.0.0.1:{new Uri(_resource).Port}/.well-known/oauth-protected-resource/mcp\"", challenge, StringComparison.Ordinal);
+        Assert.Contains($"resource_metadata=\"http://127.0.0.1:{new Uri(resource).Port}/.well-known/oauth-protected-resource/mcp\"", challenge, StringComparison.Ordinal);
         Assert.Contains("scope=\"mcp\"", challenge, StringComparison.Ordinal);
         if (descriptionWord is not null)
         {
@@ -127,10 +153,12 @@ public sealed class JwtModeTests(AzuriteFixture azurite) : IAsyncLifetime
         }
     }
 
-    private async Task<(HttpStatusCode Status, string Challenge)> SendAsync(string token)
+    private Task<(HttpStatusCode Status, string Challenge)> SendAsync(string token) => SendAsync(_gateway, token);
+
+    private static async Task<(HttpStatusCode Status, string Challenge)> SendAsync(GatewayInstance gateway, string token)
     {
         using var http = new HttpClient();
-        using var response = await http.SendAsync(AuthTestKit.InitializeRequest(_gateway.BaseUrl, token));
+        using var response = await http.SendAsync(AuthTestKit.InitializeRequest(gateway.BaseUrl, token));
         return (response.StatusCode, response.Headers.WwwAuthenticate.ToString());
     }
 }

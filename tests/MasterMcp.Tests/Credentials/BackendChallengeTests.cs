@@ -21,5 +21,13 @@ public sealed class BackendChallengeTests(AzuriteFixture azurite)
 
         Assert.StartsWith(bed.A.BaseAddress + "connect?id=", link, StringComparison.Ordinal);
         Assert.Null(await bed.Vault().GetAsync(new UserIdentity(bed.Idp.Issuer, "alice"), "prot"));
+
+        // The audit trail shows the connection removed for alice, and the call refused until she connects again.
+        var events = Audit.AuditLog.In(bed.Logs);
+        var removed = Assert.Single(events, e => e.Action == "revocation");
+        Assert.Equal(("ok", "alice", "prot", "connection"), (removed.Outcome, removed["Subject"], removed["Backend"], removed["PublicName"]));
+        var call = Assert.Single(events, e => e.Action == "tools/call");
+        // Unlisted until she connects, so the backend is known by the name's prefix but not the original name.
+        Assert.Equal(("refused", "prot", "prot__whoami", null, "-32042"), (call.Outcome, call["Backend"], call["PublicName"], call["OriginalName"], call["ErrorCode"]));
     }
 }

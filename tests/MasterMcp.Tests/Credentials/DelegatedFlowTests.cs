@@ -205,7 +205,7 @@ public sealed partial class DelegatedFlowTests(AzuriteFixture azurite)
     private static string Id(string link) => link[(link.IndexOf("id=", StringComparison.Ordinal) + 3)..];
 
     /// <summary>Uses the /connections page: disconnects (when asked) or starts a connection; returns the connect link.</summary>
-    private static async Task<string> LinkFromConnectionsAsync(CredentialsBed bed, BrowserDriver browser, string backend, bool disconnectFirst)
+    internal static async Task<string> LinkFromConnectionsAsync(CredentialsBed bed, BrowserDriver browser, string backend, bool disconnectFirst)
     {
         using var page = await browser.GetAsync(new Uri(bed.A.BaseAddress, "/connections"));
         var html = await page.Content.ReadAsStringAsync();

@@ -26,8 +26,10 @@ public sealed class ConformanceThroughGatewayTests(ConformanceServerFixture fixt
         var runner = ConformanceRunner.Locate();
         var listed = await runner.ListServerScenariosAsync();
 
-        await using var unprefixed = await StartGatewayAsync(prefix: "");
-        await using var prefixed = await StartGatewayAsync(prefix: null);
+        // The gateways keep their state in Table Storage (Azurite), as in production; each has its own tables.
+        await using var azurite = await AzuriteFixture.StartNewAsync();
+        await using var unprefixed = await StartGatewayAsync(azurite, prefix: "");
+        await using var prefixed = await StartGatewayAsync(azurite, prefix: null);
 
         var directTask = runner.RunServerAsync(fixture.Server.McpUrl.ToString(), new ConformanceRunOptions { Suite = "all" });
         var unprefixedTask = runner.RunServerAsync(LocalhostUrl(unprefixed), new ConformanceRunOptions { Suite = "all" });
@@ -61,7 +63,8 @@ public sealed class ConformanceThroughGatewayTests(ConformanceServerFixture fixt
     {
         var runner = ConformanceRunner.Locate();
         var listed = await runner.ListServerScenariosAsync();
-        await using var gateway = await StartGatewayAsync(prefix: "", virtualServer: "everything");
+        await using var azurite = await AzuriteFixture.StartNewAsync();
+        await using var gateway = await StartGatewayAsync(azurite, prefix: "", virtualServer: "everything");
 
         var directTask = runner.RunServerAsync(fixture.Server.McpUrl.ToString(), new ConformanceRunOptions { Suite = "all" });
         var throughTask = runner.RunServerAsync($"http://localhost:{gateway.BaseUrl.Port}/mcp/everything", new ConformanceRunOptions { Suite = "all" });
@@ -109,19 +112,23 @@ public sealed class ConformanceThroughGatewayTests(ConformanceServerFixture fixt
         return regressions;
     }
 
-    private async Task<GatewayInstance> StartGatewayAsync(string? prefix, string? virtualServer = null)
+    private async Task<GatewayInstance> StartGatewayAsync(AzuriteFixture azurite, string? prefix, string? virtualServer = null)
     {
         var server = new JsonObject { ["id"] = "conformance", ["url"] = fixture.Server.McpUrl.ToString(), ["transport"] = "streamable_http" };
         if (prefix is not null)
         {
             server["prefix"] = prefix;
         }
-        var config = new JsonObject { ["servers"] = new JsonArray(server) };
+        var config = new JsonObject
+        {
+            ["servers"] = new JsonArray(server),
+            ["storage"] = new JsonObject { ["table_prefix"] = "conf" + (virtualServer ?? (prefix is null ? "prefixed" : "unprefixed")) },
+        };
         if (virtualServer is not null)
         {
             config["virtual_servers"] = new JsonArray(new JsonObject { ["name"] = virtualServer, ["include"] = new JsonArray("*") });
         }
-        return await GatewayInstance.StartAsync(config);
+        return await GatewayInstance.StartAsync(config, azurite.ConnectionString);
     }
 
     // dns-rebinding-protection tests whoever answers at the URL (the gateway) and needs a localhost URL.

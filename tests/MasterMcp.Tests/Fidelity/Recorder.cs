@@ -5,6 +5,8 @@ using ModelContextProtocol.Protocol;
 
 namespace MasterMcp.Tests.Fidelity;
 
+#pragma warning disable MCP9005 // This client identity answers sampling and roots and receives log messages: deprecated for 2026-07-28 (SEP-2577), relayed for earlier revisions.
+
 /// <summary>A client identity with sampling, elicitation (form and URL) and roots handlers that answer in its name and record what they were asked.</summary>
 public sealed class Recorder(string name)
 {

@@ -10,9 +10,12 @@ namespace MasterMcp.Tests.Fidelity;
 /// <summary>
 /// One gateway for the relay tests, in front of server-everything twice (stdio as <c>every</c>, Streamable HTTP as
 /// <c>everyhttp</c>) and the C# SampleServer (<c>sample</c>), which reports from the backend's side what reached it.
+/// The gateway keeps its state in Table Storage on its own Azurite, as in production (not the in-memory store).
 /// </summary>
 public sealed class RelayFixture : IAsyncLifetime, IRelayTarget
 {
+    public AzuriteFixture Azurite { get; private set; } = null!;
+
     public EverythingHttpProcess EverythingHttp { get; private set; } = null!;
 
     public TestServerProcess Sample { get; private set; } = null!;
@@ -31,8 +34,10 @@ public sealed class RelayFixture : IAsyncLifetime, IRelayTarget
 
     public async Task InitializeAsync()
     {
+        var azurite = AzuriteFixture.StartNewAsync();
         var everything = EverythingHttpProcess.StartAsync();
         var sample = TestServerProcess.StartAsync("SampleServer", "--name", "sample");
+        Azurite = await azurite;
         EverythingHttp = await everything;
         Sample = await sample;
         Gateway = await GatewayInstance.StartAsync(new JsonObject
@@ -42,7 +47,7 @@ public sealed class RelayFixture : IAsyncLifetime, IRelayTarget
                 new JsonObject { ["id"] = "everyhttp", ["url"] = EverythingHttp.McpUrl.ToString(), ["transport"] = "streamable_http", ["timeout_ms"] = 20000 },
                 new JsonObject { ["id"] = "sample", ["url"] = Sample.McpUrl.ToString(), ["transport"] = "streamable_http", ["protocol_version"] = "2025-11-25" },
                 new JsonObject { ["id"] = "sampleshared", ["url"] = Sample.McpUrl.ToString(), ["transport"] = "streamable_http", ["session"] = "shared", ["protocol_version"] = "2025-11-25" }),
-        });
+        }, Azurite.ConnectionString);
     }
 
     public async Task DisposeAsync()
@@ -50,5 +55,6 @@ public sealed class RelayFixture : IAsyncLifetime, IRelayTarget
         await Gateway.DisposeAsync();
         await EverythingHttp.DisposeAsync();
         await Sample.DisposeAsync();
+        await Azurite.DisposeAsync();
     }
 }

@@ -47,8 +47,9 @@ public sealed class GatewayCluster : IAsyncDisposable
     public static Task<GatewayCluster> StartAsync(JsonObject config, int count = 3, IDictionary<string, string>? environment = null) =>
         StartAsync(_ => config, count, environment);
 
-    /// <summary>Starts instances whose configuration depends on the balancer's public URL (OAuth resource, base URL).</summary>
-    public static async Task<GatewayCluster> StartAsync(Func<Uri, JsonObject> configFor, int count = 3, IDictionary<string, string>? environment = null)
+    /// <summary>Starts instances whose configuration depends on the balancer's public URL (OAuth resource, base URL); <paramref name="configureServices"/> runs for each instance (by index) after the gateway's registrations.</summary>
+    public static async Task<GatewayCluster> StartAsync(Func<Uri, JsonObject> configFor, int count = 3, IDictionary<string, string>? environment = null,
+        Action<int, Microsoft.Extensions.DependencyInjection.IServiceCollection>? configureServices = null)
     {
         // One TOKEN_ENC_KEY for all instances, as in production: session ids are signed with a key derived from it.
         environment = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["TOKEN_ENC_KEY"] = SharedTokenKey };
@@ -68,7 +69,9 @@ public sealed class GatewayCluster : IAsyncDisposable
                 // As in production, the connection string is a secret reference (here a file; kv: in Azure).
                 scaleout["redis"] = "file:" + redisSecret;
                 instanceConfig["scaleout"] = scaleout;
-                instances.Add(await GatewayInstance.StartAsync(instanceConfig, azurite.ConnectionString, environment: environment));
+                var index = i;
+                instances.Add(await GatewayInstance.StartAsync(instanceConfig, azurite.ConnectionString, environment: environment,
+                    configureServices: configureServices is null ? null : services => configureServices(index, services)));
             }
             var balancer = await RoundRobinBalancer.StartAsync(instances.Select(i => i.BaseUrl), balancerPort);
             return new GatewayCluster(azurite, redis, instances, balancer);

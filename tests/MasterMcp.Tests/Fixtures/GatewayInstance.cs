@@ -1,39 +1,36 @@
 using System.Text.Json.Nodes;
-using MasterMcp.Configuration;
-using MasterMcp.Hosting;
-using MasterMcp.Secrets;
 using MasterMcp.Storage;
-using MasterMcp.Tests.Conformance;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using ModelContextProtocol.Client;
 
 namespace MasterMcp.Tests.Fixtures;
 
 /// <summary>
-/// The real gateway on in-process Kestrel at 127.0.0.1:0, configured from a JSON file the test writes (so hot reload
-/// can be exercised by rewriting it). Storage is in memory unless a connection string is given.
+/// The real gateway on in-process Kestrel at 127.0.0.1:0 (an <see cref="InProcessGateway"/>), configured from a JSON file the
+/// test writes (so hot reload can be exercised by rewriting it). Storage is in memory unless a connection string or a
+/// shared store is given.
 /// </summary>
 public sealed class GatewayInstance : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-
-    private GatewayInstance(WebApplication app, string configPath)
+    private GatewayInstance(InProcessGateway gateway, string configPath)
     {
-        _app = app;
+        Gateway = gateway;
         ConfigPath = configPath;
     }
 
+    /// <summary>The in-process gateway underneath.</summary>
+    public InProcessGateway Gateway { get; }
+
     public string ConfigPath { get; }
 
-    public Uri BaseUrl { get; private set; } = null!;
+    public Uri BaseUrl => Gateway.BaseAddress;
 
     public Uri McpUrl => new(BaseUrl, "/mcp");
 
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services => Gateway.App.Services;
 
-    public WebApplication App => _app;
+    public WebApplication App => Gateway.App;
 
     /// <summary>Starts a gateway whose config file holds <paramref name="config"/> (hosting is forced to loopback).</summary>
     /// <remarks><paramref name="port"/> fixes the port (auth tests need hosting.base_url before start); <paramref name="configureServices"/> runs after the gateway's registrations.</remarks>
@@ -53,27 +50,16 @@ public sealed class GatewayInstance : IAsyncDisposable
         {
             ["MASTER_ENV"] = "Development",
             ["AzureWebJobsStorage"] = storageConnectionString ?? "UseDevelopmentStorage=true",
+            // stdio backends are started with this environment: they need to find their commands.
             ["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "",
         };
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())
         {
             env[k] = v;
         }
-        var inputs = new ConfigInputs(["--config", path, "--hosting.host=127.0.0.1", "--hosting.port=" + port.ToString(System.Globalization.CultureInfo.InvariantCulture)], env, RepoPaths.Root);
-        var startup = await GatewayStartup.PrepareAsync(inputs, o => new SecretResolver(GatewayServiceCollectionExtensions.SecretOptionsFrom(o)));
-        var store = sharedStore ?? (storageConnectionString is null ? new InMemoryStoreFactory() : null);
-        var app = GatewayApplication.BuildKestrel(startup, services =>
-        {
-            if (store is not null)
-            {
-                services.RemoveAll<IStoreFactory>();
-                services.AddSingleton(store);
-            }
-            configureServices?.Invoke(services);
-        });
-        await app.StartAsync();
-        var instance = new GatewayInstance(app, path) { BaseUrl = new Uri(app.Urls.First()) };
-        return instance;
+        var gateway = await InProcessGateway.StartAsync(
+            ["--config", path], env, inMemoryStorage: storageConnectionString is null, configureServices: configureServices, port: port, store: sharedStore);
+        return new GatewayInstance(gateway, path);
     }
 
     /// <summary>Rewrites the config file (hot reload picks it up).</summary>
@@ -83,9 +69,5 @@ public sealed class GatewayInstance : IAsyncDisposable
     public Task<McpClient> ConnectAsync(McpClientOptions? options = null, CancellationToken cancellationToken = default) =>
         McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = McpUrl, TransportMode = HttpTransportMode.StreamableHttp }), options, cancellationToken: cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => Gateway.DisposeAsync();
 }

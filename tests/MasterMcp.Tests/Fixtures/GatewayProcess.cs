@@ -133,28 +133,29 @@ public sealed class GatewayProcess : IAsyncDisposable
     public async Task WaitUntilHealthyAsync(Uri baseAddress, TimeSpan? timeout = null)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
-        while (DateTime.UtcNow < deadline)
+        try
         {
-            if (_process.HasExited)
+            await Wait.Until(async () =>
             {
-                throw new InvalidOperationException($"The gateway exited with {_process.ExitCode} before it was healthy:\n{Output}");
-            }
-            try
-            {
-                using var response = await http.GetAsync(new Uri(baseAddress, "/health"));
-                if (response.IsSuccessStatusCode)
+                if (_process.HasExited)
                 {
-                    return;
+                    throw new InvalidOperationException($"The gateway exited with {_process.ExitCode} before it was healthy:\n{Output}");
                 }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-            {
-                // Not listening yet.
-            }
-            await Task.Delay(200);
+                try
+                {
+                    using var response = await http.GetAsync(new Uri(baseAddress, "/health"));
+                    return response.IsSuccessStatusCode;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    return false; // not listening yet
+                }
+            }, $"the gateway healthy at {baseAddress}", timeout ?? TimeSpan.FromSeconds(60));
         }
-        throw new TimeoutException($"The gateway did not become healthy at {baseAddress}:\n{Output}");
+        catch (Xunit.Sdk.XunitException ex)
+        {
+            throw new TimeoutException($"{ex.Message}:\n{Output}", ex);
+        }
     }
 
     /// <summary>Kills the process at once (SIGKILL: a crash, an evicted container), with no chance to drain.</summary>

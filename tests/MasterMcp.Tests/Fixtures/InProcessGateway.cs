@@ -10,8 +10,11 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace MasterMcp.Tests.Fixtures;
 
 /// <summary>
-/// The Kestrel host built by <see cref="GatewayApplication.BuildKestrel"/>, started in-process on 127.0.0.1 and a free port.
-/// Storage is an <see cref="InMemoryStoreFactory"/> unless the caller keeps the real one.
+/// The one way tests start a gateway in-process: the Kestrel host built by <see cref="GatewayApplication.BuildKestrel"/>,
+/// on 127.0.0.1 and a free (or given) port. Storage is an <see cref="InMemoryStoreFactory"/> unless the caller keeps the
+/// real one (Table Storage from <c>AzureWebJobsStorage</c>) or hands in a store. <see cref="GatewayInstance"/> (a gateway
+/// from a JSON config file) and <see cref="GatewayCluster"/> (instances behind a balancer) are built on it;
+/// <see cref="GatewayProcess"/> starts the published gateway as its own process where a real process is the point.
 /// </summary>
 public sealed class InProcessGateway : IAsyncDisposable
 {
@@ -40,7 +43,9 @@ public sealed class InProcessGateway : IAsyncDisposable
 
     /// <summary>
     /// Loads the configuration from <paramref name="args"/>/<paramref name="environment"/> (base directory: the repository root unless given),
-    /// builds and starts the Kestrel host. <paramref name="inMemoryStorage"/> replaces Table Storage.
+    /// builds and starts the Kestrel host. <paramref name="inMemoryStorage"/> replaces Table Storage; <paramref name="store"/>, when
+    /// given, replaces it with that store (several instances sharing one). <paramref name="configureServices"/> runs after the
+    /// gateway's registrations.
     /// </summary>
     public static async Task<InProcessGateway> StartAsync(
         IEnumerable<string>? args = null,
@@ -48,7 +53,8 @@ public sealed class InProcessGateway : IAsyncDisposable
         string? baseDirectory = null,
         bool inMemoryStorage = true,
         Action<IServiceCollection>? configureServices = null,
-        int port = 0)
+        int port = 0,
+        IStoreFactory? store = null)
     {
         // Development unless the test says otherwise: Production needs TOKEN_ENC_KEY and client authentication configured.
         var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true", ["MASTER_ENV"] = "Development" };
@@ -60,10 +66,10 @@ public sealed class InProcessGateway : IAsyncDisposable
         var startup = await GatewayStartup.PrepareAsync(inputs, o => new SecretResolver(GatewayServiceCollectionExtensions.SecretOptionsFrom(o), getEnvironmentVariable: inputs.Env));
         var app = GatewayApplication.BuildKestrel(startup, services =>
         {
-            if (inMemoryStorage)
+            if (store is not null || inMemoryStorage)
             {
                 services.RemoveAll<IStoreFactory>();
-                services.AddSingleton<IStoreFactory>(new InMemoryStoreFactory());
+                services.AddSingleton(store ?? new InMemoryStoreFactory());
             }
             configureServices?.Invoke(services);
         });

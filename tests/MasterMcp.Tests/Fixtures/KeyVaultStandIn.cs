@@ -28,6 +28,7 @@ public sealed class KeyVaultStandIn : IAsyncLifetime
 
     private readonly ConcurrentDictionary<string, SecretHistory> _secrets = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, int> _reads = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, ReadHold> _holds = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<HttpMessageHandler> _handlers = [];
     private WebApplication? _app;
     private int _challenges;
@@ -46,6 +47,16 @@ public sealed class KeyVaultStandIn : IAsyncLifetime
 
     /// <summary>Authenticated <c>GET</c>s of the secret so far, found or not.</summary>
     public int ReadCount(string name) => _reads.TryGetValue(name, out var count) ? count : 0;
+
+    /// <summary>
+    /// Holds every authenticated <c>GET</c> of the secret open (after counting it) until the returned hold is released or
+    /// disposed, so a test can act while a fetch is in flight at the vault.
+    /// </summary>
+    public ReadHold HoldReads(string name)
+    {
+        var hold = new ReadHold(() => _holds.TryRemove(name, out _));
+        return _holds.TryAdd(name, hold) ? hold : throw new InvalidOperationException($"Reads of '{name}' are already held.");
+    }
 
     /// <summary>Stores a new version directly (as <c>az keyvault secret set</c> would) and returns the version id.</summary>
     public string SetSecret(string name, string value) => _secrets.GetOrAdd(name, _ => new SecretHistory()).Add(value).Version;
@@ -160,6 +171,10 @@ public sealed class KeyVaultStandIn : IAsyncLifetime
     private async Task GetAsync(HttpContext context, string name, string? version)
     {
         _reads.AddOrUpdate(name, 1, (_, count) => count + 1);
+        if (_holds.TryGetValue(name, out var hold))
+        {
+            await hold.WaitAsync(context.RequestAborted);
+        }
 
         var found = _secrets.TryGetValue(name, out var history) ? history.Find(version) : null;
         if (found is null)
@@ -238,6 +253,32 @@ public sealed class KeyVaultStandIn : IAsyncLifetime
         using var ephemeral = request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
         // Round-trip through PKCS#12 so the private key is usable by SslStream on every platform.
         return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), password: null);
+    }
+
+    /// <summary>A read held open by <see cref="HoldReads"/>: <see cref="Arrived"/> completes when a read reaches the vault.</summary>
+    public sealed class ReadHold(Action onDispose) : IDisposable
+    {
+        private readonly TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes when the first held read has arrived (and been counted).</summary>
+        public Task Arrived => _arrived.Task;
+
+        /// <summary>Lets every held read, and every later one, be answered.</summary>
+        public void Release() => _released.TrySetResult();
+
+        /// <inheritdoc />
+        public void Dispose()
+        {
+            Release();
+            onDispose();
+        }
+
+        internal Task WaitAsync(CancellationToken cancellationToken)
+        {
+            _arrived.TrySetResult();
+            return _released.Task.WaitAsync(cancellationToken);
+        }
     }
 
     private sealed record SecretVersion(string Version, string Value, DateTimeOffset Created);

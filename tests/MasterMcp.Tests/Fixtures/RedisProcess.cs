@@ -20,6 +20,8 @@ public sealed class RedisProcess : IAsyncDisposable
     }
 
     /// <summary>The port it listens on (127.0.0.1).</summary>
+    private int _disposed;
+
     public int Port { get; }
 
     /// <summary>A StackExchange.Redis connection string for it.</summary>
@@ -103,6 +105,11 @@ public sealed class RedisProcess : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        // A test may stop Redis (an outage) before the cluster that owns it is disposed.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         try
         {
             _process.Kill(entireProcessTree: true);

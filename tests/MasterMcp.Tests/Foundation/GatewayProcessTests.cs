@@ -76,7 +76,8 @@ public sealed class GatewayProcessTests
         await content.HalfSent.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await Task.Delay(300); // Let the gateway start reading the body.
         await gateway.SendSigtermAsync();
-        await Task.Delay(1000);
+        // The gateway's own signal that SIGTERM was taken: the drain begins (and must not end while the request is open).
+        await gateway.WaitForStdoutLineAsync(l => l.Contains("Draining", StringComparison.Ordinal), Wait.DefaultPatience);
         Assert.False(gateway.HasExited, "the gateway exited while a request was still in flight:\n" + gateway.Output);
 
         proceed.SetResult();

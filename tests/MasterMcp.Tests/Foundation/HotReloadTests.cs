@@ -29,7 +29,7 @@ public sealed class HotReloadTests : IDisposable
         Assert.Equal(HttpStatusCode.Forbidden, await InitializeFromAsync(gateway, "https://two.example"));
 
         await File.WriteAllTextAsync(file, Config("https://two.example", "warning"));
-        await Eventually(() => monitor.ReloadCount == 1, "the valid edit was not picked up");
+        await Wait.Until(() => monitor.ReloadCount == 1, "the valid edit was not picked up");
         Assert.Equal(["https://two.example"], monitor.CurrentValue.Security.AllowedOrigins);
         // What the gateway does, not only what the options say: the new origin gets through, the old one no longer.
         Assert.Equal(HttpStatusCode.OK, await InitializeFromAsync(gateway, "https://two.example"));
@@ -38,7 +38,7 @@ public sealed class HotReloadTests : IDisposable
         Assert.Null(monitor.LastReloadError);
 
         await File.WriteAllTextAsync(file, """{ "servers": [ { "id": "x", "url": 42 } ], "security": { "allowed_origins": ["https://three.example"] } }""");
-        await Eventually(() => monitor.LastReloadError is not null, "the invalid edit was not noticed");
+        await Wait.Until(() => monitor.LastReloadError is not null, "the invalid edit was not noticed");
         Assert.Contains("servers[0].url", monitor.LastReloadError, StringComparison.Ordinal);
         Assert.Contains(file, monitor.LastReloadError, StringComparison.Ordinal);
         Assert.Equal(1, monitor.ReloadCount);
@@ -51,7 +51,7 @@ public sealed class HotReloadTests : IDisposable
         Assert.Contains("last reload rejected", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         await File.WriteAllTextAsync(file, Config("https://four.example", "information"));
-        await Eventually(() => monitor.ReloadCount == 2, "a valid edit after a rejected one was not picked up");
+        await Wait.Until(() => monitor.ReloadCount == 2, "a valid edit after a rejected one was not picked up");
         Assert.Null(monitor.LastReloadError);
         Assert.Equal(["https://four.example"], monitor.CurrentValue.Security.AllowedOrigins);
     }
@@ -67,15 +67,5 @@ public sealed class HotReloadTests : IDisposable
         request.Headers.Add("Origin", origin);
         using var response = await gateway.Http.SendAsync(request);
         return response.StatusCode;
-    }
-
-    private static async Task Eventually(Func<bool> condition, string because)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, because);
-            await Task.Delay(50);
-        }
     }
 }

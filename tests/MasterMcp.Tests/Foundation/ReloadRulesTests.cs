@@ -70,7 +70,7 @@ public sealed class ReloadRulesTests
         }
 
         // /ready is what an operator sees: wait until it reports the refusal (or no longer does).
-        Task ReadyShowsAsync(string? status) => BackendFailureTests.WaitForAsync(async () =>
+        Task ReadyShowsAsync(string? status) => Wait.For(async () =>
         {
             using var ready = await http.GetAsync(new Uri("/ready", UriKind.Relative));
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);

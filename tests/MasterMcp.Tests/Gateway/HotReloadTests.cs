@@ -41,13 +41,13 @@ public sealed class HotReloadTests
         await gateway.WriteConfigAsync(Config("alpha", "beta"));
 
         await changed.Task.WaitAsync(TimeSpan.FromSeconds(15));
-        var after = await BackendFailureTests.WaitForAsync(async () => (await client.ListToolsAsync()).Select(t => t.Name).ToList(), n => n.Contains("beta__echo"));
+        var after = await Wait.For(async () => (await client.ListToolsAsync()).Select(t => t.Name).ToList(), n => n.Contains("beta__echo"));
         Assert.Contains("alpha__echo", after);
         Assert.Equal("beta/echo: new", AggregationTests.Text(await client.CallToolAsync("beta__echo", new Dictionary<string, object?> { ["text"] = "new" })));
 
         // Removing it takes it out again.
         await gateway.WriteConfigAsync(Config("beta"));
-        var removed = await BackendFailureTests.WaitForAsync(async () => (await client.ListToolsAsync()).Select(t => t.Name).ToList(), n => !n.Contains("alpha__echo"));
+        var removed = await Wait.For(async () => (await client.ListToolsAsync()).Select(t => t.Name).ToList(), n => !n.Contains("alpha__echo"));
         Assert.Contains("beta__echo", removed);
     }
 
@@ -78,8 +78,8 @@ public sealed class HotReloadTests
         var sessionId = client.SessionId;
         Assert.Equal("keep/echo: a", await EchoAsync(client, "keep", "a"));
         Assert.Equal("swap/echo: a", await EchoAsync(client, "swap", "a"));
-        var keepPids = await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(keepMarker)), p => p.Count == 2);
-        var swapPids = await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(swapMarker)), p => p.Count == 2);
+        var keepPids = await Wait.For(() => Task.FromResult(ProcessTree.WithMarker(keepMarker)), p => p.Count == 2);
+        var swapPids = await Wait.For(() => Task.FromResult(ProcessTree.WithMarker(swapMarker)), p => p.Count == 2);
 
         // Only logging.level changes: no backend restarts, the client's backend sessions carry on.
         await ReloadAsync("debug", "swap");
@@ -95,8 +95,8 @@ public sealed class HotReloadTests
         // One backend's args change: only that one restarts, and the client hears that the tools changed.
         var before = Volatile.Read(ref listChanged);
         await ReloadAsync("debug", "swapped");
-        await BackendFailureTests.WaitForAsync(() => Task.FromResult(Volatile.Read(ref listChanged)), n => n > before);
-        await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(swapMarker)), p => !p.Intersect(swapPids).Any());
+        await Wait.For(() => Task.FromResult(Volatile.Read(ref listChanged)), n => n > before);
+        await Wait.For(() => Task.FromResult(ProcessTree.WithMarker(swapMarker)), p => !p.Intersect(swapPids).Any());
         Assert.Equal("swapped/echo: c", await EchoAsync(client, "swap", "c"));
         Assert.Equal("keep/echo: c", await EchoAsync(client, "keep", "c"));
         Assert.Equal(keepPids.Order(), ProcessTree.WithMarker(keepMarker).Order());

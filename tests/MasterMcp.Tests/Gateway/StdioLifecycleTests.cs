@@ -34,9 +34,9 @@ public sealed class StdioLifecycleTests
             victim.Kill();
         }
 
-        var after = await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), pids => pids.Count == 1 && pids[0] != before, TimeSpan.FromSeconds(30));
+        var after = await Wait.For(() => Task.FromResult(ProcessTree.WithMarker(marker)), pids => pids.Count == 1 && pids[0] != before);
         Assert.NotEqual(before, after[0]);
-        var echo = await BackendFailureTests.WaitForAsync(async () =>
+        var echo = await Wait.For(async () =>
         {
             try
             {
@@ -46,7 +46,7 @@ public sealed class StdioLifecycleTests
             {
                 return "";
             }
-        }, t => t.Length > 0, TimeSpan.FromSeconds(30));
+        }, t => t.Length > 0);
         Assert.Equal("crashy/echo: two", echo);
     }
 
@@ -82,7 +82,7 @@ public sealed class StdioLifecycleTests
             await gateway.WaitForExitAsync(TimeSpan.FromSeconds(40));
             Assert.Equal(0, gateway.ExitCode);
 
-            await BackendFailureTests.WaitForAsync(() => Task.FromResult(descendants.Where(ProcessTree.IsAlive).ToList()), alive => alive.Count == 0, TimeSpan.FromSeconds(10));
+            await Wait.For(() => Task.FromResult(descendants.Where(ProcessTree.IsAlive).ToList()), alive => alive.Count == 0);
             Assert.Empty(ProcessTree.WithMarker(marker));
         }
     }
@@ -102,22 +102,22 @@ public sealed class StdioLifecycleTests
         // The shared (catalog) process, started by the first listing, plus one per client session.
         var first = await gateway.ConnectAsync(legacy);
         await first.ListToolsAsync();
-        var sharedPid = Assert.Single(await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 1, TimeSpan.FromSeconds(15)));
+        var sharedPid = Assert.Single(await Wait.For(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 1));
         await first.CallToolAsync("life__echo", new Dictionary<string, object?> { ["text"] = "a" });
-        var withFirst = await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 2);
+        var withFirst = await Wait.For(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 2);
         var firstPid = Assert.Single(withFirst, pid => pid != sharedPid);
 
         // A second session's process fits (cap 2 per-client processes); then the first session is used again.
         await using var second = await gateway.ConnectAsync(legacy);
         await second.CallToolAsync("life__echo", new Dictionary<string, object?> { ["text"] = "b" });
-        var withSecond = await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 3);
+        var withSecond = await Wait.For(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 3);
         var secondPid = Assert.Single(withSecond, pid => pid != sharedPid && pid != firstPid);
         await first.CallToolAsync("life__echo", new Dictionary<string, object?> { ["text"] = "a again" });
 
         // A third session's process pushes out the least recently used one: the second session's, not the first's.
         await using var third = await gateway.ConnectAsync(legacy);
         await third.CallToolAsync("life__echo", new Dictionary<string, object?> { ["text"] = "c" });
-        var withThird = await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 3 && !p.Contains(secondPid), TimeSpan.FromSeconds(15));
+        var withThird = await Wait.For(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 3 && !p.Contains(secondPid));
         Assert.Contains(sharedPid, withThird);
         Assert.Contains(firstPid, withThird);
 
@@ -125,11 +125,11 @@ public sealed class StdioLifecycleTests
         await first.DisposeAsync();
         await second.DisposeAsync();
         await third.DisposeAsync();
-        var afterSessions = await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 1, TimeSpan.FromSeconds(15));
+        var afterSessions = await Wait.For(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 1);
 
         // Removing the server from the config ends the shared process too.
         await gateway.WriteConfigAsync(new JsonObject { ["servers"] = new JsonArray() });
-        await BackendFailureTests.WaitForAsync(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 0, TimeSpan.FromSeconds(15));
+        await Wait.For(() => Task.FromResult(ProcessTree.WithMarker(marker)), p => p.Count == 0);
         Assert.Single(afterSessions);
     }
 }

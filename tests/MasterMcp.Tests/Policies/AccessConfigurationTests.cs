@@ -33,7 +33,7 @@ public sealed class AccessConfigurationTests : IDisposable
         Assert.Equal("allow", options.PolicyDefault);
         Assert.Equal("deny", Assert.Single(options.Policies).Effect);
         var server = Assert.Single(options.VirtualServers);
-        Assert.Equal("all", server.ToolExposure);
+        Assert.Equal(ToolExposure.All, server.ToolExposure);
         Assert.Empty(server.Exclude);
     }
 

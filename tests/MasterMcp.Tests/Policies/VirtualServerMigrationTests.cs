@@ -26,11 +26,11 @@ public sealed class VirtualServerMigrationTests(AzuriteFixture azurite)
         await session.InitializeAsync();
         var list = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = 2, ["method"] = "tools/list" };
 
-        using (var atMcp = await session.SendAsync((JsonObject)list.DeepClone(), at: second.McpUrl))
+        using (var atMcp = await session.SendAsync((JsonObject)list.DeepClone(), url: second.McpUrl))
         {
             Assert.Equal(HttpStatusCode.NotFound, atMcp.StatusCode);
         }
-        using var atDev = await session.SendAsync((JsonObject)list.DeepClone(), at: new Uri(second.BaseUrl, "/mcp/dev"));
+        using var atDev = await session.SendAsync((JsonObject)list.DeepClone(), url: new Uri(second.BaseUrl, "/mcp/dev"));
         Assert.Equal(HttpStatusCode.OK, atDev.StatusCode);
         var answer = await RawMcpSession.AnswerTextAsync(atDev);
         Assert.Contains("alpha__echo", answer, StringComparison.Ordinal);

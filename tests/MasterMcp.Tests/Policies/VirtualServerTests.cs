@@ -99,7 +99,7 @@ public sealed class VirtualServerTests : IAsyncLifetime
 
     private static async Task<(HttpStatusCode Status, string Answer)> ListAsync(RawMcpSession session, Uri at)
     {
-        using var response = await session.SendAsync((JsonObject)ToolsList.DeepClone(), at: at);
+        using var response = await session.SendAsync((JsonObject)ToolsList.DeepClone(), url: at);
         return (response.StatusCode, await RawMcpSession.AnswerTextAsync(response));
     }
 

@@ -71,7 +71,7 @@ public sealed partial class DrainTests
             await asked.Task.WaitAsync(TimeSpan.FromSeconds(15));
 
             await owner.SendSigtermAsync();
-            await RelayScenarios.Eventually(() => owner.StdoutLines.Any(l => l.Contains("Draining", StringComparison.Ordinal)));
+            await Wait.Until(() => owner.StdoutLines.Any(l => l.Contains("Draining", StringComparison.Ordinal)));
             Assert.False(owner.HasExited, "the owner exited with a call in flight:\n" + owner.Output);
 
             // The answer travels through the balancer (to any instance) and the call completes.

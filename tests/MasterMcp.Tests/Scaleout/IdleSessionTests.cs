@@ -51,16 +51,11 @@ public sealed class IdleSessionTests(ITestOutputHelper output)
         Assert.True(peak >= 100, $"sessions should have been held while they were used (peak {peak})");
 
         await WaitForNothingLeftAsync(cluster, TimeSpan.FromSeconds(90));
-        // Idle HTTP connections of the ended backend sessions leave the pool after 15 s; give the heap that long to settle.
-        var settled = DateTime.UtcNow + TimeSpan.FromSeconds(40);
-        var after = Heap();
-        while (after > before * 1.10 && DateTime.UtcNow < settled)
-        {
-            await Task.Delay(1000);
-            after = Heap();
-        }
+        // Idle HTTP connections of the ended backend sessions leave the pool after 15 s; give the heap that long to settle
+        // (each probe forces a full GC, hence one a second).
+        var after = await Wait.For(() => Task.FromResult(Heap()), heap => heap <= before * 1.10,
+            $"the managed heap back within 10 % of its {before} bytes before", TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(1));
         output.WriteLine($"managed heap after a forced GC: before {before / 1024 / 1024.0:0.0} MiB, after {after / 1024 / 1024.0:0.0} MiB ({100.0 * (after - before) / before:+0.0;-0.0}%)");
-        Assert.True(after <= before * 1.10, $"heap grew from {before} to {after} bytes (over 10 %)");
     }
 
     /// <summary>Opens sessions that each list tools and call one (so each gets its own backend session and listings), 8 at a time.</summary>
@@ -95,23 +90,13 @@ public sealed class IdleSessionTests(ITestOutputHelper output)
         }));
     }
 
-    private async Task WaitForNothingLeftAsync(GatewayCluster cluster, TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (true)
-        {
-            var counts = cluster.Instances.Select(Counts).ToList();
-            if (counts.All(c => c.Values.All(v => v == 0)))
-            {
-                return;
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("per-session state left after idle expiry: " + string.Join(" | ", counts.Select(c => string.Join(", ", c.Select(kv => $"{kv.Key}={kv.Value}")))));
-            }
-            await Task.Delay(250);
-        }
-    }
+    private static async Task WaitForNothingLeftAsync(GatewayCluster cluster, TimeSpan limit) =>
+        await Wait.For(
+            () => Task.FromResult(string.Join(" | ", cluster.Instances.Select(Counts).Select(c => string.Join(", ", c.Where(kv => kv.Value != 0).Select(kv => $"{kv.Key}={kv.Value}"))).Where(c => c.Length > 0))),
+            left => left.Length == 0,
+            "no per-session state left after idle expiry",
+            limit,
+            TimeSpan.FromMilliseconds(250));
 
     /// <summary>Every structure on one instance that holds something per client session.</summary>
     private static Dictionary<string, long> Counts(GatewayInstance instance)

@@ -12,7 +12,7 @@ public sealed class RawMcpSession(HttpClient http, Uri mcpUrl, string? token)
     public string SessionId { get; private set; } = "";
 
     /// <summary>Initializes with <paramref name="capabilities"/> and sends notifications/initialized.</summary>
-    public async Task InitializeAsync(JsonObject? capabilities = null)
+    public async Task InitializeAsync(JsonObject? capabilities = null, Uri? initializeAt = null)
     {
         var init = new JsonObject
         {
@@ -26,17 +26,17 @@ public sealed class RawMcpSession(HttpClient http, Uri mcpUrl, string? token)
                 ["clientInfo"] = new JsonObject { ["name"] = "raw", ["version"] = "1" },
             },
         };
-        using var response = await SendAsync(init, sessionId: null, token);
+        using var response = await SendAsync(init, sessionId: null, token, url: initializeAt);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         SessionId = response.Headers.GetValues("Mcp-Session-Id").Single();
         using var initialized = await SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["method"] = "notifications/initialized" }, SessionId, token);
         Assert.Equal(HttpStatusCode.Accepted, initialized.StatusCode);
     }
 
-    /// <summary>POSTs one message (headers read, body left to the caller); <paramref name="at"/> sends it to another MCP URL than the session's.</summary>
-    public Task<HttpResponseMessage> SendAsync(JsonObject message, string? sessionId = "", string? bearer = "", CancellationToken cancellationToken = default, Uri? at = null)
+    /// <summary>POSTs one message (headers read, body left to the caller).</summary>
+    public Task<HttpResponseMessage> SendAsync(JsonObject message, string? sessionId = "", string? bearer = "", CancellationToken cancellationToken = default, Uri? url = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, at ?? mcpUrl) { Content = new StringContent(message.ToJsonString(), Encoding.UTF8, "application/json") };
+        var request = new HttpRequestMessage(HttpMethod.Post, url ?? mcpUrl) { Content = new StringContent(message.ToJsonString(), Encoding.UTF8, "application/json") };
         request.Headers.Accept.ParseAdd("application/json, text/event-stream");
         request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
         sessionId = sessionId == "" ? SessionId : sessionId;
@@ -48,6 +48,24 @@ public sealed class RawMcpSession(HttpClient http, Uri mcpUrl, string? token)
         if (bearer is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+        return http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+    }
+
+    /// <summary>Opens the session's GET stream (headers read, body left to the caller), resuming after <paramref name="lastEventId"/> when given.</summary>
+    public Task<HttpResponseMessage> GetStreamAsync(string? lastEventId = null, Uri? url = null, CancellationToken cancellationToken = default)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url ?? mcpUrl);
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
+        request.Headers.Add("Mcp-Session-Id", SessionId);
+        if (lastEventId is not null)
+        {
+            request.Headers.Add("Last-Event-ID", lastEventId);
+        }
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
         return http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
     }

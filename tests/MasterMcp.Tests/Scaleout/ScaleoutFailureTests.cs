@@ -36,7 +36,7 @@ public sealed class ScaleoutFailureTests
         // The session begins on the owner; everything after initialize reaches the other instance, which forwards it.
         await using var client = await ConnectAsync(new Uri(ownerUrl, "/mcp"), other.McpUrl);
         var call = client.CallToolAsync("sample__wait_for_cancel", new Dictionary<string, object?> { ["tag"] = Guid.NewGuid().ToString("N") }).AsTask();
-        await RelayScenarios.Eventually(() => tunnel.ForwardingCount >= 2); // the GET stream and the call
+        await Wait.Until(() => tunnel.ForwardingCount >= 2); // the GET stream and the call
 
         owner.Kill();
         // The tool would answer after 60 s; the call must fail long before, with a message that says what happened.
@@ -49,7 +49,7 @@ public sealed class ScaleoutFailureTests
         {
             Assert.Equal(HttpStatusCode.NotFound, next.StatusCode);
         }
-        await RelayScenarios.Eventually(() => tunnel.ForwardingCount == 0);
+        await Wait.Until(() => tunnel.ForwardingCount == 0);
         Assert.Equal(0, other.Services.GetRequiredService<DownstreamSessions>().Count);
     }
 
@@ -87,7 +87,7 @@ public sealed class ScaleoutFailureTests
             }
 
             redis = await RedisProcess.StartAsync(port);
-            await RelayScenarios.Eventually(async () =>
+            await Wait.Until(async () =>
             {
                 try
                 {

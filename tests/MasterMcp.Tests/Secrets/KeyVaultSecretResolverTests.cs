@@ -11,6 +11,9 @@ public sealed class KeyVaultSecretResolverTests(KeyVaultStandIn vault) : IClassF
     private const string Path = "servers[0].headers.Authorization";
     private static readonly TimeSpan Ttl = TimeSpan.FromMinutes(5);
 
+    // Only a guard so a broken build fails instead of hanging; nothing is timed.
+    private static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(60);
+
     private readonly FakeTimeProvider _time = new();
 
     private SecretResolver CreateResolver() =>
@@ -93,11 +96,18 @@ public sealed class KeyVaultSecretResolverTests(KeyVaultStandIn vault) : IClassF
         var name = UniqueName("cancelled");
         vault.SetSecret(name, "kv-cancel-value");
         var resolver = CreateResolver();
+        using var hold = vault.HoldReads(name);
+        using var cancelA = new CancellationTokenSource();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(
-            () => resolver.ResolveAsync($"kv:{name}", Path, new CancellationToken(canceled: true)).AsTask());
+        // A starts the fetch; once it is held open at the vault, B joins it and then A gives up.
+        var a = resolver.ResolveAsync($"kv:{name}", Path, cancelA.Token).AsTask();
+        await hold.Arrived.WaitAsync(TestTimeout);
+        var b = resolver.ResolveAsync($"kv:{name}", "servers[1].env.TOKEN", CancellationToken.None).AsTask();
+        await cancelA.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => a);
 
-        Assert.Equal("kv-cancel-value", await resolver.ResolveAsync($"kv:{name}", Path));
+        hold.Release();
+        Assert.Equal("kv-cancel-value", await b.WaitAsync(TestTimeout));
         Assert.Equal(1, vault.ReadCount(name));
     }
 

@@ -75,6 +75,10 @@ public sealed partial class CatalogAccess : IDisposable
     /// <summary>The name of the virtual server <paramref name="server"/>'s session was opened on, or null (/mcp).</summary>
     public string? VirtualServerNameOf(McpServer server) => _bindings.TryGetValue(server.ServerOptions, out var name) ? name : null;
 
+    /// <summary>The tool exposure of the virtual server <paramref name="server"/>'s session was opened on, or null (/mcp: the gateway's).</summary>
+    public ToolExposure? ToolExposureOf(McpServer server) =>
+        VirtualServerNameOf(server) is { } name ? Find(name)?.ToolExposure ?? ToolExposure.All : null;
+
     /// <summary>The items the session of <paramref name="context"/> may see: the catalog, its user's policies, its virtual server.</summary>
     public async Task<CatalogView> ViewAsync<TParams>(RequestContext<TParams> context, CancellationToken cancellationToken)
     {

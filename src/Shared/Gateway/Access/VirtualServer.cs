@@ -42,7 +42,7 @@ public sealed class VirtualServer
         string.IsNullOrEmpty(options.Instructions) ? null : options.Instructions,
         new GlobList(options.Include),
         new GlobList(options.Exclude),
-        options.ToolExposure == "search" ? ToolExposure.Search : ToolExposure.All,
+        options.ToolExposure,
         options.Audiences);
 
     /// <summary>What a session keeps seeing when its virtual server was removed by a reload: nothing.</summary>
