@@ -43,7 +43,8 @@ public sealed class VirtualServerTests : IAsyncLifetime
                 ["include"] = new JsonArray("alpha", "beta__echo"),
                 ["exclude"] = new JsonArray("alpha__s*", "alpha__l*", "alpha__w*", "alpha__f*", "alpha__c*", "alpha__a?k", "alpha__p*", "mcp://alpha/sample://items/*"),
             },
-            new JsonObject { ["name"] = "other", ["include"] = new JsonArray("*") }),
+            new JsonObject { ["name"] = "other", ["include"] = new JsonArray("*") },
+            new JsonObject { ["name"] = "find", ["include"] = new JsonArray("alpha__echo", "alpha__add"), ["tool_exposure"] = "search" }),
     };
 
     private static Task<McpClient> ConnectAsync(Uri baseUrl, string path, string? protocolVersion = "2025-11-25") =>
@@ -79,6 +80,24 @@ public sealed class VirtualServerTests : IAsyncLifetime
         Assert.Contains("alpha__slow", all);
         Assert.NotEqual("Dev tools", whole.ServerInfo?.Title);
         Assert.Equal("item 1 from alpha", Assert.IsType<ModelContextProtocol.Protocol.TextResourceContents>(Assert.Single((await whole.ReadResourceAsync("mcp://alpha/sample://items/1")).Contents)).Text);
+    }
+
+    [Fact]
+    public async Task SearchModeVirtualServer_ListsTwoTools_AndSearchesAndCallsOnlyItsOwn()
+    {
+        await using var gateway = await GatewayInstance.StartAsync(Config());
+        await using var find = await ConnectAsync(gateway.BaseUrl, "/mcp/find");
+        await using var whole = await ConnectAsync(gateway.BaseUrl, "/mcp");
+
+        Assert.Equal(["call_tool", "search_tools"], (await find.ListToolsAsync()).Select(t => t.Name).Order(StringComparer.Ordinal));
+        Assert.Contains("alpha__slow", (await whole.ListToolsAsync()).Select(t => t.Name));   // /mcp keeps the gateway's exposure
+
+        var found = AggregationTests.Text(await find.CallToolAsync("search_tools", new Dictionary<string, object?> { ["query"] = "echo text back" }));
+        Assert.Contains("alpha__echo", found, StringComparison.Ordinal);
+        Assert.DoesNotContain("beta__echo", found, StringComparison.Ordinal);
+        Assert.Equal("alpha/echo: x", AggregationTests.Text(await find.CallToolAsync("call_tool", new Dictionary<string, object?> { ["name"] = "alpha__echo", ["arguments"] = new Dictionary<string, object?> { ["text"] = "x" } })));
+        var outside = await Assert.ThrowsAsync<McpProtocolException>(async () => await find.CallToolAsync("call_tool", new Dictionary<string, object?> { ["name"] = "beta__echo", ["arguments"] = new Dictionary<string, object?> { ["text"] = "x" } }));
+        Assert.Contains("Unknown tool: 'beta__echo'", outside.Message, StringComparison.Ordinal);
     }
 
     [Fact]
