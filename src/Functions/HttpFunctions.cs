@@ -31,6 +31,10 @@ public sealed class HttpFunctions(GatewayPipeline pipeline)
     public Task<IActionResult> Mcp([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "delete", Route = "mcp")] HttpRequest request) =>
         RunAsync(request, GatewayRoutes.Mcp);
 
+    [Function("mcp-virtual")]
+    public Task<IActionResult> McpVirtual([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "delete", Route = "mcp/{name}")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.McpVirtual);
+
     [Function("oauth-protected-resource")]
     public Task<IActionResult> ProtectedResourceMetadata([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ".well-known/oauth-protected-resource")] HttpRequest request) =>
         RunAsync(request, GatewayRoutes.ProtectedResourceMetadata);
@@ -38,6 +42,10 @@ public sealed class HttpFunctions(GatewayPipeline pipeline)
     [Function("oauth-protected-resource-mcp")]
     public Task<IActionResult> ProtectedResourceMetadataMcp([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ".well-known/oauth-protected-resource/mcp")] HttpRequest request) =>
         RunAsync(request, GatewayRoutes.ProtectedResourceMetadataMcp);
+
+    [Function("oauth-protected-resource-mcp-virtual")]
+    public Task<IActionResult> ProtectedResourceMetadataVirtual([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ".well-known/oauth-protected-resource/mcp/{name}")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.ProtectedResourceMetadataVirtual);
 
     [Function("oauth-authorization-server")]
     public Task<IActionResult> AuthorizationServerMetadata([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ".well-known/oauth-authorization-server")] HttpRequest request) =>

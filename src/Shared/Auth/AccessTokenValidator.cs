@@ -23,8 +23,8 @@ public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMeta
     /// <summary>The outcome: a user, or why the token was refused.</summary>
     public sealed record Result(GatewayUser? User, string? Error);
 
-    /// <summary>Validates <paramref name="token"/>.</summary>
-    public async Task<Result> ValidateAsync(string token, CancellationToken cancellationToken)
+    /// <summary>Validates <paramref name="token"/>; <paramref name="audiences"/> replaces the accepted audience (a virtual server's).</summary>
+    public async Task<Result> ValidateAsync(string token, CancellationToken cancellationToken, IReadOnlyList<string>? audiences = null)
     {
         var current = settings.Current;
         if (!_handler.CanReadToken(token))
@@ -35,19 +35,19 @@ public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMeta
         if (current.IsGateway)
         {
             var keys = await signingKeys.GetAsync(cancellationToken);
-            result = await _handler.ValidateTokenAsync(token, Parameters(current, keys.Validation));
+            result = await _handler.ValidateTokenAsync(token, Parameters(current, keys.Validation, audiences));
         }
         else
         {
             var metadataUrl = current.Auth.Jwt.MetadataUrl ?? OidcMetadataCache.DiscoveryUrl(current.Issuer);
             var config = await metadata.GetAsync(metadataUrl, cancellationToken);
-            result = await _handler.ValidateTokenAsync(token, Parameters(current, config.SigningKeys));
+            result = await _handler.ValidateTokenAsync(token, Parameters(current, config.SigningKeys, audiences));
             if (!result.IsValid && result.Exception is SecurityTokenSignatureKeyNotFoundException)
             {
                 // Key rotation at the issuer: fetch the JWKS again once, then retry.
                 metadata.RequestRefresh(metadataUrl);
                 config = await metadata.GetAsync(metadataUrl, cancellationToken);
-                result = await _handler.ValidateTokenAsync(token, Parameters(current, config.SigningKeys));
+                result = await _handler.ValidateTokenAsync(token, Parameters(current, config.SigningKeys, audiences));
             }
         }
         if (!result.IsValid)
@@ -73,13 +73,13 @@ public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMeta
         var clientId = Claim(result.ClaimsIdentity, "client_id") ?? Claim(result.ClaimsIdentity, "azp");
         // Gateway tokens carry the upstream issuer, which (with sub) identifies the person.
         var issuer = current.IsGateway ? Claim(result.ClaimsIdentity, "idp") ?? jwt.Issuer : jwt.Issuer;
-        return new Result(new GatewayUser(issuer, subject, scopes, clientId) { Name = Claim(result.ClaimsIdentity, "name") }, null);
+        return new Result(new GatewayUser(issuer, subject, scopes, clientId) { Name = Claim(result.ClaimsIdentity, "name"), Claims = OtherClaims(result.ClaimsIdentity) }, null);
     }
 
-    private TokenValidationParameters Parameters(AuthSettings current, IEnumerable<SecurityKey> keys) => new()
+    private static TokenValidationParameters Parameters(AuthSettings current, IEnumerable<SecurityKey> keys, IReadOnlyList<string>? audiences) => new()
     {
         ValidIssuer = current.Issuer,
-        ValidAudience = current.Audience,
+        ValidAudiences = audiences ?? [current.Audience],
         IssuerSigningKeys = keys,
         ValidAlgorithms = Algorithms,
         // Lifetime is checked below against the injected TimeProvider, so tests can move time.
@@ -118,6 +118,17 @@ public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMeta
     };
 
     private static string? Claim(ClaimsIdentity identity, string type) => identity.FindFirst(type)?.Value;
+
+    // Claims with a fixed meaning in the token or the gateway; everything else (groups, roles, tid, …) is what policies may match.
+    private static readonly HashSet<string> RegisteredClaims = new(StringComparer.Ordinal)
+    {
+        "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "scp", "client_id", "azp", "idp", "name", GrantRevocations.ClaimType,
+    };
+
+    private static Dictionary<string, IReadOnlyList<string>> OtherClaims(ClaimsIdentity identity) =>
+        identity.Claims.Where(c => !RegisteredClaims.Contains(c.Type))
+            .GroupBy(c => c.Type, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.Select(c => c.Value).Distinct(StringComparer.Ordinal)], StringComparer.Ordinal);
 
     private static IReadOnlyList<string> Scopes(ClaimsIdentity identity)
     {

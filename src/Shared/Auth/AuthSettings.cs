@@ -29,6 +29,25 @@ public sealed record AuthSettings(GatewayOptions Options, string EnvironmentName
     /// <summary>Where the protected resource metadata for /mcp is published.</summary>
     public string ResourceMetadataUrl => BaseUrl + "/.well-known/oauth-protected-resource/mcp";
 
+    /// <summary>The resource identifier of a virtual server (null: /mcp): its own URL, <c>{base_url}/mcp/{name}</c>.</summary>
+    public string ResourceFor(string? virtualServer) => virtualServer is null ? Resource : BaseUrl + "/mcp/" + virtualServer;
+
+    /// <summary>Where the protected resource metadata of a virtual server (null: /mcp) is published.</summary>
+    public string ResourceMetadataUrlFor(string? virtualServer) => virtualServer is null ? ResourceMetadataUrl : ResourceMetadataUrl + "/" + virtualServer;
+
+    /// <summary>
+    /// Every resource the gateway's authorization server issues tokens for: /mcp and each virtual server.
+    /// </summary>
+    public IEnumerable<string> Resources => [Resource, .. Options.VirtualServers.Select(v => ResourceFor(v.Name))];
+
+    /// <summary>
+    /// The audiences a token presented at virtual server <paramref name="virtualServer"/> may carry: its configured
+    /// <c>audiences</c> (jwt mode), else its own resource URL and the gateway's audience (a token for the whole gateway
+    /// is good for any part of it; a token for one virtual server is good only there).
+    /// </summary>
+    public IReadOnlyList<string> AudiencesFor(Gateway.Access.VirtualServer virtualServer) =>
+        !IsGateway && virtualServer.Audiences is { Count: > 0 } configured ? configured : [ResourceFor(virtualServer.Name), Audience];
+
     /// <summary>The upstream login callback.</summary>
     public string CallbackUrl => BaseUrl + "/oauth/callback";
 
@@ -45,7 +64,7 @@ public sealed record AuthSettings(GatewayOptions Options, string EnvironmentName
     public TimeSpan ClockSkew => TimeSpan.FromSeconds(Auth.ClockSkewSeconds);
 
     /// <summary>The WWW-Authenticate value of a challenge.</summary>
-    public string Challenge(string? error = null, string? description = null)
+    public string Challenge(string? error = null, string? description = null, string? virtualServer = null)
     {
         var parts = new List<string>();
         if (error is not null)
@@ -56,7 +75,7 @@ public sealed record AuthSettings(GatewayOptions Options, string EnvironmentName
         {
             parts.Add($"error_description=\"{description.Replace("\"", "'", StringComparison.Ordinal)}\"");
         }
-        parts.Add($"resource_metadata=\"{ResourceMetadataUrl}\"");
+        parts.Add($"resource_metadata=\"{ResourceMetadataUrlFor(virtualServer)}\"");
         if (Auth.RequiredScopes.Count > 0)
         {
             parts.Add($"scope=\"{string.Join(' ', Auth.RequiredScopes)}\"");

@@ -72,9 +72,9 @@ public sealed class AuthorizeEndpoint(AuthSettingsProvider settings, ClientRegis
         {
             error = "invalid_request|code_challenge_method must be S256 ('plain' is not accepted)";
         }
-        else if (query["resource"].Count > 0 && query["resource"] != current.Resource)
+        else if (query["resource"].Count > 0 && !current.Resources.Contains(query["resource"].ToString(), StringComparer.Ordinal))
         {
-            error = "invalid_target|this server only issues tokens for " + current.Resource;
+            error = "invalid_target|this server only issues tokens for " + string.Join(", ", current.Resources);
         }
         var scopes = server.GrantableScopes(client, query["scope"].Count > 0 ? query["scope"].ToString() : null);
         if (error is null && scopes is null)
@@ -88,7 +88,7 @@ public sealed class AuthorizeEndpoint(AuthSettingsProvider settings, ClientRegis
             return;
         }
 
-        var pending = new PendingAuthorization(client.ClientId, redirectUri, query["code_challenge"].ToString(), state, scopes!, current.Resource,
+        var pending = new PendingAuthorization(client.ClientId, redirectUri, query["code_challenge"].ToString(), state, scopes!, query["resource"].Count > 0 ? query["resource"].ToString() : current.Resource,
             TokenCrypto.NewHandle(), TokenCrypto.Hash(browser.EnsureBinding(context)), time.GetUtcNow());
         var user = await browser.GetUserAsync(context);
         // prompt=consent (OIDC Core 3.1.2.1): ask again even when this person already approved this application.

@@ -16,8 +16,19 @@ public sealed record GatewayUser(string Issuer, string Subject, IReadOnlyList<st
     /// <summary>Claim type carrying <see cref="Key"/> as the principal's name identifier.</summary>
     public const string KeyClaimType = ClaimTypes.NameIdentifier;
 
+    /// <summary>Claim type prefix under which <see cref="Claims"/> travel in the principal (kept apart from the gateway's own claims).</summary>
+    private const string TokenClaimPrefix = "token:";
+
     /// <summary>A display name from the identity provider, when it gave one.</summary>
     public string? Name { get; init; }
+
+    /// <summary>
+    /// The token's other claims by type (e.g. <c>groups</c>, <c>roles</c>), each with all its values; what policies match
+    /// on besides subject and scopes. Registered JWT claims (iss, sub, aud, exp, …) and scopes are not repeated here.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Claims { get; init; } = EmptyClaims;
+
+    private static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> EmptyClaims = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
 
     /// <summary>A stable, storage-safe identifier of the person: a hash of issuer and subject.</summary>
     public string Key { get; } = ComputeKey(Issuer, Subject);
@@ -35,9 +46,12 @@ public sealed record GatewayUser(string Issuer, string Subject, IReadOnlyList<st
         {
             return null;
         }
+        var claims = principal.Claims.Where(c => c.Type.StartsWith(TokenClaimPrefix, StringComparison.Ordinal)).ToList();
         return new GatewayUser(issuer, subject, [.. principal.FindAll("scope").Select(c => c.Value)], principal.FindFirst("client_id")?.Value)
         {
             Name = principal.FindFirst(ClaimTypes.Name)?.Value,
+            Claims = claims.Count == 0 ? EmptyClaims : claims.GroupBy(c => c.Type[TokenClaimPrefix.Length..], StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.Select(c => c.Value)], StringComparer.Ordinal),
         };
     }
 
@@ -66,6 +80,7 @@ public sealed record GatewayUser(string Issuer, string Subject, IReadOnlyList<st
             claims.Add(new Claim(ClaimTypes.Name, Name));
         }
         claims.AddRange(Scopes.Select(s => new Claim("scope", s)));
+        claims.AddRange(Claims.SelectMany(p => p.Value.Select(v => new Claim(TokenClaimPrefix + p.Key, v))));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, "Bearer"));
     }
 

@@ -4,7 +4,10 @@ using Microsoft.AspNetCore.Http;
 
 namespace MasterMcp.Auth;
 
-/// <summary>GET /.well-known/oauth-protected-resource[/mcp]: RFC 9728 metadata of the MCP endpoint (jwt and gateway modes).</summary>
+/// <summary>
+/// GET /.well-known/oauth-protected-resource[/mcp[/{name}]]: RFC 9728 metadata of the MCP endpoint (jwt and gateway
+/// modes); a virtual server's names its own URL as the resource (RFC 9728 §3.3: it must match the URL it was fetched for).
+/// </summary>
 public sealed class ProtectedResourceMetadataEndpoint(AuthSettingsProvider settings) : IEndpointHandler
 {
     /// <inheritdoc />
@@ -15,13 +18,14 @@ public sealed class ProtectedResourceMetadataEndpoint(AuthSettingsProvider setti
         {
             throw new GatewayHttpException(StatusCodes.Status404NotFound, "not_found", "Authentication is off on this gateway.");
         }
+        var virtualServer = Gateway.Access.CatalogAccess.RequestVirtualServer(context);
         var body = new JsonObject
         {
-            ["resource"] = current.Resource,
+            ["resource"] = current.ResourceFor(virtualServer?.Name),
             ["authorization_servers"] = new JsonArray(current.Issuer),
             ["scopes_supported"] = new JsonArray([.. current.Auth.ScopesSupported.Select(s => (JsonNode)s)]),
             ["bearer_methods_supported"] = new JsonArray("header"),
-            ["resource_name"] = "Master MCP Server",
+            ["resource_name"] = virtualServer?.Title ?? "Master MCP Server",
         };
         return OAuthResponses.JsonAsync(context, body, cacheControl: "public, max-age=300");
     }

@@ -17,9 +17,12 @@ public sealed class RequestAuthenticator(AuthSettingsProvider settings, AccessTo
         {
             return;
         }
+        // At /mcp/{name} the challenge points to that virtual server's metadata and its audiences are accepted.
+        var virtualServer = Gateway.Access.CatalogAccess.RequestVirtualServer(context);
+        var name = virtualServer?.Name;
         if (context.Request.Query.ContainsKey("access_token"))
         {
-            throw Refuse(current, route, StatusCodes.Status400BadRequest, "invalid_request", "Access tokens are only accepted in the Authorization header, never in the query string.");
+            throw Refuse(current, route, name, StatusCodes.Status400BadRequest, "invalid_request", "Access tokens are only accepted in the Authorization header, never in the query string.");
         }
         var header = context.Request.Headers.Authorization.ToString();
         if (header.Length == 0)
@@ -31,28 +34,28 @@ public sealed class RequestAuthenticator(AuthSettingsProvider settings, AccessTo
             Observability.GatewayMetrics.RecordAuthFailure("missing_token", route.Name);
             throw new GatewayHttpException(StatusCodes.Status401Unauthorized, "unauthorized", "This endpoint needs a bearer token; see the resource metadata in WWW-Authenticate.")
             {
-                Headers = new Dictionary<string, string> { ["WWW-Authenticate"] = current.Challenge() },
+                Headers = new Dictionary<string, string> { ["WWW-Authenticate"] = current.Challenge(virtualServer: name) },
             };
         }
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
         {
-            throw Refuse(current, route, StatusCodes.Status401Unauthorized, "invalid_request", "The Authorization header must use the Bearer scheme.");
+            throw Refuse(current, route, name, StatusCodes.Status401Unauthorized, "invalid_request", "The Authorization header must use the Bearer scheme.");
         }
-        var result = await validator.ValidateAsync(header[7..].Trim(), context.RequestAborted);
+        var result = await validator.ValidateAsync(header[7..].Trim(), context.RequestAborted, virtualServer is null ? null : current.AudiencesFor(virtualServer));
         if (result.User is null)
         {
-            throw Refuse(current, route, StatusCodes.Status401Unauthorized, "invalid_token", result.Error ?? "the token is invalid");
+            throw Refuse(current, route, name, StatusCodes.Status401Unauthorized, "invalid_token", result.Error ?? "the token is invalid");
         }
         if (route.Authentication == RouteAuthentication.Required && !result.User.HasScopes(current.Auth.RequiredScopes))
         {
-            throw Refuse(current, route, StatusCodes.Status403Forbidden, "insufficient_scope", $"This endpoint needs the scopes '{string.Join(' ', current.Auth.RequiredScopes)}'.");
+            throw Refuse(current, route, name, StatusCodes.Status403Forbidden, "insufficient_scope", $"This endpoint needs the scopes '{string.Join(' ', current.Auth.RequiredScopes)}'.");
         }
         result.User.AttachTo(context);
     }
 
-    private static GatewayHttpException Refuse(AuthSettings current, GatewayRoute route, int status, string error, string description)
+    private static GatewayHttpException Refuse(AuthSettings current, GatewayRoute route, string? virtualServer, int status, string error, string description)
     {
         Observability.GatewayMetrics.RecordAuthFailure(error, route.Name);
-        return new(status, error, description) { Headers = new Dictionary<string, string> { ["WWW-Authenticate"] = current.Challenge(error, description) } };
+        return new(status, error, description) { Headers = new Dictionary<string, string> { ["WWW-Authenticate"] = current.Challenge(error, description, virtualServer) } };
     }
 }

@@ -32,6 +32,9 @@ public sealed class DownstreamSession : IAsyncDisposable
     /// <summary>The user the session belongs to (null when auth is off).</summary>
     public Auth.GatewayUser? User { get; }
 
+    /// <summary>The virtual server the session was opened on (<c>/mcp/{name}</c>), or null for <c>/mcp</c>; it is never served elsewhere.</summary>
+    public string? VirtualServer { get; init; }
+
     /// <summary>The session's place under sessions.max_sessions_per_user (null without a user or cap); freed when the session ends.</summary>
     public Limits.UserSlot? Slot { get; }
 

@@ -18,9 +18,9 @@ public sealed class DownstreamSessions(TimeProvider time) : IAsyncDisposable
     public IReadOnlyCollection<DownstreamSession> All => [.. _sessions.Values];
 
     /// <summary>A session begins (the SDK started it): its object, replacing any seen for the same id before.</summary>
-    public DownstreamSession Begin(McpServer server, Auth.GatewayUser? user, Limits.UserSlot? slot = null)
+    public DownstreamSession Begin(McpServer server, Auth.GatewayUser? user, Limits.UserSlot? slot = null, string? virtualServer = null)
     {
-        var session = new DownstreamSession(server, user, time.GetUtcNow(), slot);
+        var session = new DownstreamSession(server, user, time.GetUtcNow(), slot) { VirtualServer = virtualServer };
         _sessions[session.Id] = session;
         return session;
     }

@@ -20,6 +20,15 @@ public sealed record GatewayOptions
     public ToolExposure ToolExposure { get; set; } = ToolExposure.All;
 
     public IReadOnlyList<ServerOptions> Servers { get; set; } = [];
+
+    /// <summary>Who may see and use which backends, tools, resources and prompts (see <see cref="PolicyOptions"/>).</summary>
+    public IReadOnlyList<PolicyOptions> Policies { get; set; } = [];
+
+    /// <summary>What an item no policy covers is: "allow" (the default) or "deny".</summary>
+    public string PolicyDefault { get; set; } = "allow";
+
+    /// <summary>Curated catalogs served at /mcp/{name}.</summary>
+    public IReadOnlyList<VirtualServerOptions> VirtualServers { get; set; } = [];
 }
 
 /// <summary>Where and how the standalone (Kestrel) host listens.</summary>

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace MasterMcp.Configuration;
 
-/// <summary>Checks that a schema cannot express: unique server ids, one transport per server, backend auth strategies and their auth_config.</summary>
+/// <summary>Checks that a schema cannot express: unique server ids, one transport per server, backend auth strategies and their auth_config, policies and virtual servers.</summary>
 public static class GatewayOptionsValidator
 {
     /// <summary>Every problem as (dotted path, message).</summary>
@@ -15,6 +15,10 @@ public static class GatewayOptionsValidator
         if (options.Telemetry.MetricsEndpoint && options.Auth?.Mode is { } mode && mode != "none" && string.IsNullOrEmpty(options.Telemetry.MetricsToken))
         {
             yield return ("telemetry.metrics_token", $"is required when telemetry.metrics_endpoint is true and auth.mode is '{mode}': scrapers must present it as a bearer token (use a secret reference)");
+        }
+        foreach (var problem in AccessOptionsValidator.Validate(options))
+        {
+            yield return problem;
         }
         var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Servers.Count; i++)

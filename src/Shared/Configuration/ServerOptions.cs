@@ -26,6 +26,9 @@ public sealed record ServerOptions
     public string? ProtocolVersion { get; set; }
     public string? AuthStrategy { get; set; }
     public JsonObject? AuthConfig { get; set; }
+
+    /// <summary>Shorthand policy: users without every one of these scopes do not see or reach this backend.</summary>
+    public IReadOnlyList<string>? RequiredScopes { get; set; }
 }
 
 /// <summary>Process settings of a stdio backend.</summary>

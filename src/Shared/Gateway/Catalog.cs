@@ -53,6 +53,9 @@ public sealed partial class Catalog
     /// <summary>Raised after one client's own catalog changed (its session id): only that client should get list_changed.</summary>
     public event Action<string>? ClientChanged;
 
+    /// <summary>The catalog is the same but what sessions may see of it changed (policies, virtual servers): tell every client.</summary>
+    public void NotifyViewsChanged() => Changed?.Invoke();
+
     /// <summary>Drops the cached listing of one backend (or all, for null), for every owner.</summary>
     public void Invalidate(string? backendId) => InvalidateWhere(id => backendId is null || id == backendId);
 

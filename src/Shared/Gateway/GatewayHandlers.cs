@@ -19,7 +19,7 @@ namespace MasterMcp.Gateway;
 /// that owns the public name, under its original name. Backend errors keep their JSON-RPC code, message and data; a tool
 /// error stays a tool result.
 /// </summary>
-public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry registry, BackendRequestTracker tracker, ProgressRelay progress, MrtrBridge bridge, UserBackendAccess userAccess,
+public sealed partial class GatewayHandlers(Catalog catalog, Access.CatalogAccess access, BackendRegistry registry, BackendRequestTracker tracker, ProgressRelay progress, MrtrBridge bridge, UserBackendAccess userAccess,
     IOptionsMonitor<GatewayOptions> options, AuditTrail audit, ILogger<GatewayHandlers> logger)
 {
     private long _nextRequestId;
@@ -27,29 +27,29 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     public async ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server, Auth.GatewayUser.FromPrincipal(context.User));
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        return new ListToolsResult { Tools = ToolSearch.ListTools(options.CurrentValue.ToolExposure, snapshot.Tools) };
+        var view = await access.ViewAsync(context, cancellationToken);
+        return new ListToolsResult { Tools = ToolSearch.ListTools(view.VirtualServer?.ToolExposure ?? options.CurrentValue.ToolExposure, view.Tools) };
     }
 
     public async ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server, Auth.GatewayUser.FromPrincipal(context.User));
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        return new ListPromptsResult { Prompts = [.. snapshot.Prompts.Select(p => p.Prompt)] };
+        var view = await access.ViewAsync(context, cancellationToken);
+        return new ListPromptsResult { Prompts = [.. view.Prompts.Select(p => p.Prompt)] };
     }
 
     public async ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server, Auth.GatewayUser.FromPrincipal(context.User));
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        return new ListResourcesResult { Resources = [.. snapshot.Resources.Select(r => r.Resource)] };
+        var view = await access.ViewAsync(context, cancellationToken);
+        return new ListResourcesResult { Resources = [.. view.Resources.Select(r => r.Resource)] };
     }
 
     public async ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> context, CancellationToken cancellationToken)
     {
         registry.Track(context.Server, Auth.GatewayUser.FromPrincipal(context.User));
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        return new ListResourceTemplatesResult { ResourceTemplates = [.. snapshot.Templates.Select(t => t.Template)] };
+        var view = await access.ViewAsync(context, cancellationToken);
+        return new ListResourceTemplatesResult { ResourceTemplates = [.. view.Templates.Select(t => t.Template)] };
     }
 
     public async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken)
@@ -88,10 +88,10 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         {
             return await resumed;
         }
-        if (ToolSearch.Handles(options.CurrentValue.ToolExposure, request.Name))
+        if (ToolSearch.Handles(access.ToolExposureOf(context.Server) ?? options.CurrentValue.ToolExposure, request.Name))
         {
             // search_tools ranks what this session may see; call_tool's inner call takes the same path as a direct one.
-            var visible = await catalog.GetAsync(context, cancellationToken);
+            var visible = await access.ViewAsync(context, cancellationToken);
             return await ToolSearch.CallAsync(request, visible.Tools, (inner, token) => new ValueTask<CallToolResult>(RouteToolCallAsync(context, scope, inner, token)), cancellationToken);
         }
         return await RouteToolCallAsync(context, scope, request, cancellationToken);
@@ -100,20 +100,20 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     /// <summary>An ordinary tools/call: the owner of the public name gets the call under the tool's original name.</summary>
     private async Task<CallToolResult> RouteToolCallAsync(RequestContext<CallToolRequestParams> context, AuditScope scope, CallToolRequestParams request, CancellationToken cancellationToken)
     {
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        var tool = snapshot.FindTool(request.Name);
+        var view = await access.ViewAsync(context, cancellationToken);
+        var tool = view.FindTool(request.Name);
         if (tool is null && catalog.ForgetFailures())
         {
             // A backend missing from the catalog may own this name and be back by now: look once more before refusing.
-            snapshot = await catalog.GetAsync(context, cancellationToken);
-            tool = snapshot.FindTool(request.Name);
+            view = await access.ViewAsync(context, cancellationToken);
+            tool = view.FindTool(request.Name);
         }
         try
         {
             if (tool is null)
             {
                 // A name of a per-user backend the user has not connected yet is not listed: lead them to connect.
-                var unconnected = catalog.FindUserBackendByPrefix(request.Name);
+                var unconnected = catalog.FindUserBackendByPrefix(request.Name) is { } byPrefix && view.Allows(Access.CatalogItemKind.Tool, request.Name, byPrefix.Id) ? byPrefix : null;
                 if (unconnected is null)
                 {
                     scope.Refuse("unknown tool");
@@ -171,8 +171,8 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
             scope.Refuse("no params");
             throw new McpProtocolException("prompts/get needs params", McpErrorCode.InvalidParams);
         }
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        var prompt = snapshot.FindPrompt(request.Name);
+        var view = await access.ViewAsync(context, cancellationToken);
+        var prompt = view.FindPrompt(request.Name);
         if (prompt is null)
         {
             scope.Refuse("unknown prompt");
@@ -208,8 +208,8 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
             scope.Refuse("no params");
             throw new McpProtocolException("resources/read needs params", McpErrorCode.InvalidParams);
         }
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        if (ResolveUri(snapshot, request.Uri) is not { } resolved)
+        var view = await access.ViewAsync(context, cancellationToken);
+        if (ResolveUri(view, request.Uri) is not { } resolved)
         {
             scope.Refuse("unknown resource");
             throw new McpProtocolException($"Unknown resource: '{request.Uri}'", McpErrorCode.ResourceNotFound);
@@ -239,26 +239,26 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
     public async ValueTask<CompleteResult> CompleteAsync(RequestContext<CompleteRequestParams> context, CancellationToken cancellationToken)
     {
         var request = context.Params ?? throw new McpProtocolException("completion/complete needs params", McpErrorCode.InvalidParams);
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
+        var view = await access.ViewAsync(context, cancellationToken);
         BackendDefinition definition;
         Reference reference;
         switch (request.Ref)
         {
             case PromptReference promptRef:
-                var prompt = snapshot.FindPrompt(promptRef.Name) ?? throw new McpProtocolException($"Unknown prompt: '{promptRef.Name}'", McpErrorCode.InvalidParams);
+                var prompt = view.FindPrompt(promptRef.Name) ?? throw new McpProtocolException($"Unknown prompt: '{promptRef.Name}'", McpErrorCode.InvalidParams);
                 definition = Owner(prompt.BackendId);
                 reference = new PromptReference { Name = prompt.OriginalName, Title = promptRef.Title };
                 break;
             case ResourceTemplateReference resourceRef:
                 var uri = resourceRef.Uri ?? "";
-                if (snapshot.FindTemplate(uri) is { } template)
+                if (view.FindTemplate(uri) is { } template)
                 {
                     definition = Owner(template.BackendId);
                     reference = new ResourceTemplateReference { Uri = template.OriginalUriTemplate };
                 }
                 else
                 {
-                    var resolved = ResolveUri(snapshot, uri) ?? throw new McpProtocolException($"Unknown resource template: '{uri}'", McpErrorCode.InvalidParams);
+                    var resolved = ResolveUri(view, uri) ?? throw new McpProtocolException($"Unknown resource template: '{uri}'", McpErrorCode.InvalidParams);
                     definition = resolved.Definition;
                     reference = new ResourceTemplateReference { Uri = resolved.OriginalUri };
                 }
@@ -285,8 +285,8 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
         {
             throw new McpProtocolException($"{method} needs params with a uri", McpErrorCode.InvalidParams);
         }
-        var snapshot = await catalog.GetAsync(context, cancellationToken);
-        var (definition, originalUri) = ResolveUri(snapshot, uri) ?? throw new McpProtocolException($"Unknown resource: '{uri}'", McpErrorCode.ResourceNotFound);
+        var view = await access.ViewAsync(context, cancellationToken);
+        var (definition, originalUri) = ResolveUri(view, uri) ?? throw new McpProtocolException($"Unknown resource: '{uri}'", McpErrorCode.ResourceNotFound);
         await OnBackendAsync(definition, context.Server, context.User, context.Params?.Meta, async (client, meta, id) =>
         {
             await Send<TParams, EmptyResult>(client, method, parameters(originalUri, meta), id, cancellationToken);
@@ -326,6 +326,10 @@ public sealed partial class GatewayHandlers(Catalog catalog, BackendRegistry reg
 
     private BackendDefinition Owner(string backendId) =>
         registry.Find(backendId) ?? throw new McpProtocolException($"Backend '{backendId}' was removed from the configuration", McpErrorCode.InternalError);
+
+    /// <summary>The backend and original URI of a public URI this session may read; null when unknown or not visible to it.</summary>
+    private (BackendDefinition Definition, string OriginalUri)? ResolveUri(Access.CatalogView view, string uri) =>
+        ResolveUri(view.Catalog, uri) is { } resolved && view.Allows(Access.CatalogItemKind.Resource, uri, resolved.Definition.Id) ? resolved : null;
 
     private (BackendDefinition Definition, string OriginalUri)? ResolveUri(CatalogSnapshot snapshot, string uri)
     {

@@ -27,6 +27,7 @@ public static class GatewayMcpServiceCollectionExtensions
         services.AddSingleton<BackendRequestTracker>();
         services.AddSingleton<ProgressRelay>();
         services.AddSingleton<Catalog>();
+        services.AddSingleton<Access.CatalogAccess>();
         services.AddSingleton<GatewayHandlers>();
         services.AddSingleton<SessionStore>();
         services.AddSingleton<Limits.UserSlots>();
@@ -62,6 +63,12 @@ public static class GatewayMcpServiceCollectionExtensions
 #pragma warning disable MCP9006 // Stateful sessions are back-compat-only in the SDK; clients that initialize (2025-11-25 and earlier) need them.
                 transport.IdleTimeout = options.Sessions.IdleTimeout;
 #pragma warning restore MCP9006
+                // A session opened on /mcp/{name} introduces itself as that virtual server and stays bound to it.
+                transport.ConfigureSessionOptions = (context, serverOptions, _) =>
+                {
+                    context.RequestServices.GetRequiredService<Access.CatalogAccess>().ConfigureSession(context, serverOptions);
+                    return Task.CompletedTask;
+                };
 #pragma warning disable MCPEXP002 // RunSessionHandler is experimental; it is the only hook that sees a session end.
                 transport.RunSessionHandler = async (context, server, cancellationToken) =>
                 {
@@ -82,7 +89,7 @@ public static class GatewayMcpServiceCollectionExtensions
                         {
                             slot = context.RequestServices.GetRequiredService<Limits.UserSlots>().TakeHere(Limits.SlotKind.Session, user.Key);
                         }
-                        context.RequestServices.GetRequiredService<DownstreamSessions>().Begin(server, user, slot);
+                        context.RequestServices.GetRequiredService<DownstreamSessions>().Begin(server, user, slot, Access.CatalogAccess.RequestVirtualServer(context)?.Name);
                     }
                     // A client's roots changed: tell each of its own backend sessions, which may ask it for roots again.
 #pragma warning disable MCP9005 // Roots are deprecated for 2026-07-28 (SEP-2577); clients on earlier revisions use them.

@@ -39,11 +39,13 @@ public sealed partial class McpEndpoint : IEndpointHandler
     private readonly SessionTunnel? _tunnel;
     private readonly SessionEventStreams _streams;
     private readonly Limits.UserSlots _slots;
+    private readonly DownstreamSessions _downstream;
     private readonly ILogger<McpEndpoint> _logger;
 
     public McpEndpoint(IServiceProvider services, SessionStore sessions, BackendRegistry registry, IOptionsMonitor<GatewayOptions> options, DrainCoordinator drain, OwnerRoutes routes,
-        SessionEventStreams streams, Limits.UserSlots slots, ILogger<McpEndpoint> logger)
+        SessionEventStreams streams, Limits.UserSlots slots, DownstreamSessions downstream, ILogger<McpEndpoint> logger)
     {
+        _downstream = downstream;
         _logger = logger;
         _options = options;
         _slots = slots;
@@ -73,6 +75,7 @@ public sealed partial class McpEndpoint : IEndpointHandler
         // The outer host already matched a route; clear it so the inner routing matches the MCP endpoints itself.
         context.SetEndpoint(null);
         context.Request.RouteValues.Clear();
+        var virtualServer = Access.CatalogAccess.RequestVirtualServer(context)?.Name;
         var sessionId = context.Request.Headers[SessionHeader].ToString();
         if (sessionId.Length == 0 && context.Items.ContainsKey(DrainCoordinator.ArrivedWhileDrainingItem))
         {
@@ -92,9 +95,9 @@ public sealed partial class McpEndpoint : IEndpointHandler
             await _routes.EnsureKeyAsync(context.RequestAborted);
             if (sessionId.Length > 0)
             {
-                if (!_routes.TryRead(sessionId, userKey, out var route))
+                if (!_routes.TryRead(sessionId, userKey, virtualServer, out var route))
                 {
-                    LogUnknownSession(_logger, "malformed, altered, or presented by another user");
+                    LogUnknownSession(_logger, "malformed, altered, presented by another user or at another virtual server");
                     // Made up, altered, or another user's: to this caller the session does not exist.
                     await McpErrors.WriteSessionNotFoundAsync(context);
                     return;
@@ -131,11 +134,18 @@ public sealed partial class McpEndpoint : IEndpointHandler
                     var issued = context.Response.Headers[SessionHeader].ToString();
                     if (issued.Length > 0)
                     {
-                        context.Response.Headers[SessionHeader] = _routes.Issue(issued, userKey);
+                        context.Response.Headers[SessionHeader] = _routes.Issue(issued, userKey, virtualServer);
                     }
                     return Task.CompletedTask;
                 });
             }
+        }
+        if (sessionId.Length > 0 && _downstream.Find(sessionId) is { } known && known.VirtualServer != virtualServer)
+        {
+            // The SDK's session handling is shared by /mcp and every /mcp/{name}: a session is served only where it was opened.
+            LogUnknownSession(_logger, "opened at another virtual server");
+            await McpErrors.WriteSessionNotFoundAsync(context);
+            return;
         }
         var isStream = HttpMethods.IsGet(context.Request.Method);
         if (isStream && context.Request.Headers["Last-Event-ID"].ToString() is { Length: > 0 } lastEventId
@@ -276,6 +286,28 @@ public sealed partial class McpEndpoint : IEndpointHandler
     }
 
     private async Task InvokeSdkAsync(HttpContext context)
+    {
+        // The inner pipeline maps the SDK at /mcp only; a virtual server's requests are served there, bound to their server.
+        var path = context.Request.Path;
+        context.Request.Path = Path;
+        try
+        {
+            await InvokeSdkAtMcpAsync(context);
+        }
+        catch (InvalidOperationException ex) when (ex.TargetSite?.DeclaringType?.Assembly == typeof(System.Text.Json.JsonDocument).Assembly && !context.Response.HasStarted)
+        {
+            // The SDK reads a message's params lazily (JsonObject) while checking the protocol version; an unpaired
+            // UTF-16 surrogate escape in a property name throws there instead of being refused as malformed JSON.
+            throw new GatewayHttpException(StatusCodes.Status400BadRequest, "invalid_json",
+                "The JSON-RPC message cannot be read: it holds an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF).");
+        }
+        finally
+        {
+            context.Request.Path = path;
+        }
+    }
+
+    private async Task InvokeSdkAtMcpAsync(HttpContext context)
     {
         var interval = _options.CurrentValue.Hosting.SseHeartbeatSeconds;
         if (interval <= 0)

@@ -36,6 +36,7 @@ public sealed partial class SessionStore(IStoreFactory stores, IOptionsMonitor<G
         var record = new StoredSession(JsonSerializer.Serialize(initializeParams, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(InitializeRequestParams))), time.GetUtcNow())
         {
             UserKey = Auth.GatewayUser.From(context)?.Key,
+            VirtualServer = Access.CatalogAccess.RequestVirtualServer(context)?.Name,
         };
         await Table.UpsertAsync(Partition, sessionId, record, SessionJsonContext.Default.StoredSession, time.GetUtcNow() + IdleTimeout, cancellationToken);
     }
@@ -56,6 +57,12 @@ public sealed partial class SessionStore(IStoreFactory stores, IOptionsMonitor<G
         {
             // A session belongs to the user who created it; to anyone else it does not exist (404).
             LogForeignSession(logger, sessionId);
+            return null;
+        }
+        if (stored.Value.VirtualServer != Access.CatalogAccess.RequestVirtualServer(context)?.Name)
+        {
+            // Opened at another virtual server (or /mcp): here it does not exist, never the wider catalog.
+            LogOtherVirtualServer(logger, sessionId);
             return null;
         }
         LogMigrated(logger, sessionId);
@@ -99,6 +106,9 @@ public sealed partial class SessionStore(IStoreFactory stores, IOptionsMonitor<G
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} was presented by another user than the one who created it; refused")]
     private static partial void LogForeignSession(ILogger logger, string sessionId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} was presented at another virtual server than the one it was opened on; refused")]
+    private static partial void LogOtherVirtualServer(ILogger logger, string sessionId);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} continued on this instance from the session store")]
     private static partial void LogMigrated(ILogger logger, string sessionId);
 }
@@ -107,6 +117,9 @@ public sealed partial class SessionStore(IStoreFactory stores, IOptionsMonitor<G
 public sealed record StoredSession(string InitializeParams, DateTimeOffset CreatedAt)
 {
     public string? UserKey { get; init; }
+
+    /// <summary>The virtual server the session was opened on; null for /mcp.</summary>
+    public string? VirtualServer { get; init; }
 }
 
 [JsonSerializable(typeof(StoredSession))]

@@ -49,6 +49,10 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
             {
                 CheckOrigin(context, current);
             }
+            if (route.VirtualServer)
+            {
+                ResolveVirtualServer(context);
+            }
             // The address is counted before authentication, so a flood of bad tokens is limited too. A request carried here
             // from another instance (to its session's owner) was counted there already.
             var limited = route.RateLimited && !context.Items.ContainsKey(Scaleout.SessionTunnel.ForwardedItem);
@@ -208,6 +212,20 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         context.Items[Limits.SourceAddress.OriginVerifiedItem] = true;
     }
 
+    /// <summary>
+    /// /mcp/{name} and its metadata: the virtual server named by the last path segment, attached to the request for
+    /// authentication (audience, challenge) and the MCP endpoint; a name that is not configured is 404 before anything else.
+    /// </summary>
+    private static void ResolveVirtualServer(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "";
+        var name = Uri.UnescapeDataString(path[(path.TrimEnd('/').LastIndexOf('/') + 1)..].TrimEnd('/'));
+        var server = context.RequestServices.GetRequiredService<Gateway.Access.CatalogAccess>().Find(name)
+            ?? throw new GatewayHttpException(StatusCodes.Status404NotFound, "not_found",
+                $"There is no virtual server named '{(name.Length > 64 ? name[..64] + "…" : name)}' on this gateway (see virtual_servers).");
+        Gateway.Access.CatalogAccess.SetRequestVirtualServer(context, server);
+    }
+
     // Kestrel enforces the limit too, but the Functions host does not run Kestrel's limits: enforce it here for both.
     private static void LimitBody(HttpContext context, long limit)
     {
@@ -273,7 +291,7 @@ public sealed partial class GatewayPipeline(IOptionsMonitor<GatewayOptions> opti
         LogRateLimited(logger, route.Name, kind);
         GatewayMetrics.RecordRateLimited(setting, route.Name);
         var headers = new Dictionary<string, string> { ["Retry-After"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        if (route != GatewayRoutes.Mcp)
+        if (!route.ServesMcp)
         {
             await WriteErrorAsync(context, StatusCodes.Status429TooManyRequests, route.OAuthErrors ? "too_many_requests" : "rate_limited", message, traceId, headers, route.OAuthErrors);
             return;

@@ -12,6 +12,12 @@ public sealed record GatewayRoute(string Name, string Template, IReadOnlyList<st
     /// <summary>Whether a bearer token is needed when auth is on; enforced by the shared pipeline on both hosts.</summary>
     public RouteAuthentication Authentication { get; init; } = RouteAuthentication.Required;
 
+    /// <summary>True for routes whose last path segment names a virtual server (<c>{name}</c>); the pipeline resolves it or answers 404.</summary>
+    public bool VirtualServer { get; init; }
+
+    /// <summary>True for the MCP endpoint itself (/mcp and /mcp/{name}).</summary>
+    public bool ServesMcp => HandlerType == typeof(Gateway.McpEndpoint);
+
     /// <summary>True for the authorization server's JSON endpoints: errors the pipeline writes carry RFC 6749's <c>error_description</c>.</summary>
     public bool OAuthErrors { get; init; }
 

@@ -13,9 +13,13 @@ public static class GatewayRoutes
     public static readonly GatewayRoute Metrics = new("metrics", "metrics", ["GET"], typeof(Observability.MetricsEndpoint)) { Authentication = RouteAuthentication.None };
     public static readonly GatewayRoute Mcp = new("mcp", "mcp", ["GET", "POST", "DELETE"], typeof(Gateway.McpEndpoint)) { ChecksOrigin = true, RateLimited = true };
 
+    /// <summary>A virtual server: the same MCP endpoint over a curated catalog (unknown names are 404).</summary>
+    public static readonly GatewayRoute McpVirtual = new("mcp-virtual", "mcp/{name}", ["GET", "POST", "DELETE"], typeof(Gateway.McpEndpoint)) { ChecksOrigin = true, RateLimited = true, VirtualServer = true };
+
     // Client-facing OAuth (Auth/): discovery documents and the authorization server's own endpoints are open by nature.
     public static readonly GatewayRoute ProtectedResourceMetadata = Open("oauth-protected-resource", ".well-known/oauth-protected-resource", typeof(Auth.ProtectedResourceMetadataEndpoint));
     public static readonly GatewayRoute ProtectedResourceMetadataMcp = Open("oauth-protected-resource-mcp", ".well-known/oauth-protected-resource/mcp", typeof(Auth.ProtectedResourceMetadataEndpoint));
+    public static readonly GatewayRoute ProtectedResourceMetadataVirtual = Open("oauth-protected-resource-mcp-virtual", ".well-known/oauth-protected-resource/mcp/{name}", typeof(Auth.ProtectedResourceMetadataEndpoint)) with { VirtualServer = true };
     public static readonly GatewayRoute AuthorizationServerMetadata = Open("oauth-authorization-server", ".well-known/oauth-authorization-server", typeof(Auth.AuthorizationServerMetadataEndpoint));
     public static readonly GatewayRoute OpenIdConfiguration = Open("openid-configuration", ".well-known/openid-configuration", typeof(Auth.AuthorizationServerMetadataEndpoint));
     public static readonly GatewayRoute Jwks = Open("jwks", ".well-known/jwks.json", typeof(Auth.JwksEndpoint));
@@ -35,13 +39,16 @@ public static class GatewayRoutes
     /// <summary>Every route, in the order they are matched.</summary>
     public static IReadOnlyList<GatewayRoute> All { get; } =
     [
-        Health, Ready, Capabilities, Metrics, Mcp,
-        ProtectedResourceMetadata, ProtectedResourceMetadataMcp, AuthorizationServerMetadata, OpenIdConfiguration, Jwks,
+        Health, Ready, Capabilities, Metrics, Mcp, McpVirtual,
+        ProtectedResourceMetadata, ProtectedResourceMetadataMcp, ProtectedResourceMetadataVirtual, AuthorizationServerMetadata, OpenIdConfiguration, Jwks,
         Authorize, Token, Register, Revoke, Consent, LoginCallback, Login, Session, Connect, Connections,
     ];
 
     private static GatewayRoute Open(string name, string template, Type handler, params string[] methods) =>
         new(name, template, methods.Length == 0 ? ["GET"] : methods, handler) { Authentication = RouteAuthentication.None };
+
+    /// <summary>The MCP route serving <paramref name="path"/>: /mcp or a virtual server's /mcp/{name}.</summary>
+    public static GatewayRoute ForMcpPath(string path) => path.TrimEnd('/') == "/" + Mcp.Template ? Mcp : McpVirtual;
 
     /// <summary>The route with this name; throws when there is none.</summary>
     public static GatewayRoute Get(string name) =>

@@ -31,17 +31,23 @@ public sealed class OwnerRoutes(InstanceIdentity instance, TokenKeyRing tokenKey
     }
 
     /// <summary>The id a client gets for <paramref name="localId"/> owned by this instance and bound to <paramref name="userKey"/>.</summary>
-    public string Issue(string localId, string? userKey) =>
-        _key is { } key ? SessionRoute.Issue(key, instance.Id, localId, userKey) : localId;
+    public string Issue(string localId, string? userKey) => Issue(localId, userKey, null);
+
+    /// <summary>The id of a session opened at virtual server <paramref name="virtualServer"/> (null: /mcp), bound to it too.</summary>
+    public string Issue(string localId, string? userKey, string? virtualServer) =>
+        _key is { } key ? SessionRoute.Issue(key, instance.Id, localId, userKey, virtualServer) : localId;
 
     /// <summary>Reads an id a client presented; false when it is malformed, forged or another user's.</summary>
-    public bool TryRead(string presented, string? userKey, out SessionRoute route)
+    public bool TryRead(string presented, string? userKey, out SessionRoute route) => TryRead(presented, userKey, null, out route);
+
+    /// <summary>Reads a session id presented at <paramref name="virtualServer"/>; false when it is malformed, forged, another user's or opened elsewhere.</summary>
+    public bool TryRead(string presented, string? userKey, string? virtualServer, out SessionRoute route)
     {
         if (!Enabled)
         {
             route = new SessionRoute(instance.Id, presented);
             return true;
         }
-        return SessionRoute.TryRead(_key ?? throw new InvalidOperationException("the routing key is not loaded yet"), presented, userKey, out route);
+        return SessionRoute.TryRead(_key ?? throw new InvalidOperationException("the routing key is not loaded yet"), presented, userKey, virtualServer, out route);
     }
 }

@@ -371,7 +371,7 @@ public sealed partial class SessionTunnel : IHostedService
             request.Body = new MemoryStream(body.ToArray(), writable: false);
             context.Items[ForwardedItem] = true;
             var pipeline = _services.GetRequiredService<GatewayPipeline>();
-            await pipeline.InvokeAsync(context, GatewayRoutes.Mcp);
+            await pipeline.InvokeAsync(context, GatewayRoutes.ForMcpPath(head.Path));
             await response.CompleteAsync();
         }
         catch (Exception ex)

@@ -10,6 +10,7 @@
 //   gateway      secret gateway-secret; native app, so any http://127.0.0.1:<port>/oauth/callback is accepted
 //                (used as the gateway's upstream client and as its jwt-mode browser login client)
 //   m2m          secret m2m-secret; client_credentials, JWT access tokens for any resource (5 minutes)
+//   m2m-dev, m2m-ops  like m2m; their tokens carry a `groups` claim (['dev'], ['ops', 'dev-readers'])
 //   short-lived  secret short-secret; like m2m but its access tokens live 2 seconds
 //   m2m-b        secret m2m-b-secret; like m2m (a second machine user: its own subject and client id)
 //
@@ -78,6 +79,8 @@ function backendConfiguration() {
   };
 }
 
+const groupsOf = { 'm2m-dev': ['dev'], 'm2m-ops': ['ops', 'dev-readers'] };
+
 function configuration() {
   return {
     clients: [
@@ -89,7 +92,11 @@ function configuration() {
       { client_id: 'm2m', client_secret: 'm2m-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] },
       { client_id: 'short-lived', client_secret: 'short-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] },
       { client_id: 'm2m-b', client_secret: 'm2m-b-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] },
+      // Two machine users whose tokens carry different group claims (policy tests).
+      { client_id: 'm2m-dev', client_secret: 'm2m-dev-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] },
+      { client_id: 'm2m-ops', client_secret: 'm2m-ops-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] },
     ],
+    extraTokenClaims: async (ctx, token) => groupsOf[token.clientId] ? { groups: groupsOf[token.clientId] } : undefined,
     jwks: { keys: [jwk] },
     findAccount: async (ctx, id) => ({ accountId: id, claims: async () => ({ sub: id, name: `Test ${id}` }) }),
     claims: { openid: ['sub'], profile: ['name'] },

@@ -58,6 +58,29 @@ public sealed class ConformanceThroughGatewayTests(ConformanceServerFixture fixt
         Assert.True(regressions.Count == 0, "Differences from the direct run:\n" + string.Join("\n", regressions));
     }
 
+    [Fact]
+    public async Task EveryCheckPassingDirectly_PassesThroughAVirtualServerThatIncludesEverything()
+    {
+        var runner = ConformanceRunner.Locate();
+        var listed = await runner.ListServerScenariosAsync();
+        await using var azurite = await AzuriteFixture.StartNewAsync();
+        await using var gateway = await StartGatewayAsync(azurite, prefix: "", virtualServer: "everything");
+
+        var directTask = runner.RunServerAsync(fixture.Server.McpUrl.ToString(), new ConformanceRunOptions { Suite = "all" });
+        var throughTask = runner.RunServerAsync($"http://localhost:{gateway.BaseUrl.Port}/mcp/everything", new ConformanceRunOptions { Suite = "all" });
+        var direct = await directTask;
+        var through = await throughTask;
+        output.WriteLine(Table(direct, through, new Dictionary<string, string>()));
+
+        Assert.Equal(listed.Count, through.Scenarios.Count(s => s.Ran));
+        var regressions = Regressions(direct, [("virtual server /mcp/everything", through.Verdicts, null)]);
+        foreach (var (key, status) in through.Verdicts.Where(v => !direct.Verdicts.ContainsKey(v.Key) && v.Value != ConformanceCheck.Success))
+        {
+            regressions.Add($"{key}: {status} through the virtual server only");
+        }
+        Assert.True(regressions.Count == 0, "Differences from the direct run:\n" + string.Join("\n", regressions));
+    }
+
     /// <summary>
     /// Every check that differs from the direct run in one of <paramref name="ways"/> (each limited to some scenarios, or
     /// null for all), and every check failing directly that is not in the suite's known baseline.
@@ -89,20 +112,23 @@ public sealed class ConformanceThroughGatewayTests(ConformanceServerFixture fixt
         return regressions;
     }
 
-    private async Task<GatewayInstance> StartGatewayAsync(AzuriteFixture azurite, string? prefix)
+    private async Task<GatewayInstance> StartGatewayAsync(AzuriteFixture azurite, string? prefix, string? virtualServer = null)
     {
         var server = new JsonObject { ["id"] = "conformance", ["url"] = fixture.Server.McpUrl.ToString(), ["transport"] = "streamable_http" };
         if (prefix is not null)
         {
             server["prefix"] = prefix;
         }
-        return await GatewayInstance.StartAsync(
-            new JsonObject
-            {
-                ["servers"] = new JsonArray(server),
-                ["storage"] = new JsonObject { ["table_prefix"] = "conf" + (prefix is null ? "prefixed" : "unprefixed") },
-            },
-            azurite.ConnectionString);
+        var config = new JsonObject
+        {
+            ["servers"] = new JsonArray(server),
+            ["storage"] = new JsonObject { ["table_prefix"] = "conf" + (virtualServer ?? (prefix is null ? "prefixed" : "unprefixed")) },
+        };
+        if (virtualServer is not null)
+        {
+            config["virtual_servers"] = new JsonArray(new JsonObject { ["name"] = virtualServer, ["include"] = new JsonArray("*") });
+        }
+        return await GatewayInstance.StartAsync(config, azurite.ConnectionString);
     }
 
     // dns-rebinding-protection tests whoever answers at the URL (the gateway) and needs a localhost URL.

@@ -44,6 +44,16 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
+    public void BuiltMetadata_ListsTheVirtualServerRoutes_NextToMcp()
+    {
+        var functions = HttpFunctionsIn(FunctionsBuild.Metadata);
+
+        Assert.Contains(new HttpFunction("mcp", "mcp", "DELETE,GET,POST"), functions);
+        Assert.Contains(new HttpFunction("mcp-virtual", "mcp/{name}", "DELETE,GET,POST"), functions);
+        Assert.Contains(new HttpFunction("oauth-protected-resource-mcp-virtual", ".well-known/oauth-protected-resource/mcp/{name}", "GET"), functions);
+    }
+
+    [Fact]
     public void BuiltMetadata_RoutesHaveNoApiPrefixOrLeadingSlash()
     {
         Assert.All(HttpFunctionsIn(FunctionsBuild.Metadata), f =>

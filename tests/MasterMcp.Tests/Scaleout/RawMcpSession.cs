@@ -70,6 +70,15 @@ public sealed class RawMcpSession(HttpClient http, Uri mcpUrl, string? token)
         return http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
     }
 
+    /// <summary>The JSON-RPC answer of a response as the gateway wrote it (the data of its SSE event, or the JSON body), for byte comparisons.</summary>
+    public static async Task<string> AnswerTextAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        return response.Content.Headers.ContentType?.MediaType == "text/event-stream"
+            ? body.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("data:", StringComparison.Ordinal) && l[5..].Trim().Length > 0).Select(l => l[5..].Trim()).Last()
+            : body;
+    }
+
     /// <summary>Reads SSE events (their data as JSON) from a response until <paramref name="stop"/> says so; returns the last one.</summary>
     public static async Task<JsonObject> ReadUntilAsync(HttpResponseMessage response, Func<JsonObject, bool> stop, CancellationToken cancellationToken = default)
     {

@@ -33,6 +33,18 @@ public sealed class SessionRouteTests
     }
 
     [Fact]
+    public void IssuedAtAVirtualServer_IsReadableThereOnly()
+    {
+        var id = SessionRoute.Issue(Key, "a1b2c3d4e5f6", "local", "user-1", "dev");
+
+        Assert.True(SessionRoute.TryRead(Key, id, "user-1", "dev", out var route));
+        Assert.Equal("local", route.LocalId);
+        Assert.False(SessionRoute.TryRead(Key, id, "user-1", out _));              // /mcp
+        Assert.False(SessionRoute.TryRead(Key, id, "user-1", "other", out _));
+        Assert.False(SessionRoute.TryRead(Key, SessionRoute.Issue(Key, "a1b2c3d4e5f6", "local", "user-1"), "user-1", "dev", out _));
+    }
+
+    [Fact]
     public void Issued_IsUnreadable_WithAnotherDeploymentsKey()
     {
         var id = SessionRoute.Issue(Key, "a1b2c3d4e5f6", "local", null);
