@@ -23,6 +23,7 @@ public static class AuditNames
         AuditOutcome.Error => "error",
         AuditOutcome.Refused => "refused",
         AuditOutcome.Denied => "denied",
+        AuditOutcome.InputRequired => "input_required",
         _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
     };
 }

@@ -14,4 +14,8 @@ public enum AuditOutcome
 
     /// <summary>Refused on authority: a user denied consent, a token request with an invalid grant or client.</summary>
     Denied,
+
+    /// <summary>Suspended, not failed: a 2026-07-28 call answered with an input-required result (the backend asked the
+    /// client something); the client's retry is audited as its own event.</summary>
+    InputRequired,
 }

@@ -66,6 +66,10 @@ public sealed class AuditScope
         {
             End(AuditOutcome.Refused, code, _refusal);
         }
+        else if (exception is ModelContextProtocol.Protocol.InputRequiredException)
+        {
+            End(AuditOutcome.InputRequired, code, "waiting for the client's input (input-required result)");
+        }
         else if (exception is UrlElicitationRequiredException)
         {
             End(AuditOutcome.Refused, code, "consent required: the user must connect their account");

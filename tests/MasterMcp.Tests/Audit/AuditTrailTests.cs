@@ -233,6 +233,27 @@ public sealed class AuditTrailTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A2026Call_SuspendedForTheClientsInput_IsAuditedAsInputRequired_ThenItsRetryOk_NeverAsAnError()
+    {
+        await using var alpha = await TestServerProcess.StartAsync("SampleServer", "--name", "alpha");
+        var logs = new LogCapture();
+        await using var gateway = await StartAsync(alpha, new JsonObject(), logs);
+        var recorder = new MasterMcp.Tests.Fidelity.Recorder("m");
+        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = new Uri(gateway.BaseAddress, "/mcp"),
+            TransportMode = HttpTransportMode.StreamableHttp,
+        }), recorder.Options("2026-07-28"));
+
+        var asked = await client.CallToolAsync("alpha__ask", new Dictionary<string, object?> { ["question"] = "q" });
+
+        Assert.Equal("accept:answer from m", MasterMcp.Tests.Gateway.AggregationTests.Text(asked));
+        var calls = AuditLog.In(logs).Where(e => e.Action == "tools/call").ToList();
+        Assert.Equal(["input_required", "ok"], calls.Select(c => c.Outcome));
+        Assert.Equal(("alpha", "ask"), (calls[0]["Backend"], calls[0]["OriginalName"]));
+    }
+
+    [Fact]
     public async Task FullQueue_DropsAndCountsEvents_WithoutHoldingUpCalls_AndTheQueuedOnesStillReachTheTable()
     {
         await using var backend = await TestServerProcess.StartAsync("SampleServer", "--name", "alpha");
