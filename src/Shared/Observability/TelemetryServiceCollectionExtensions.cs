@@ -20,6 +20,9 @@ public static class TelemetryServiceCollectionExtensions
     /// <summary>The service.name resource attribute.</summary>
     public const string ServiceName = "master-mcp";
 
+    /// <summary>ASP.NET Core's hosting meter: <c>http.server.request.duration</c> and <c>http.server.active_requests</c>.</summary>
+    public const string AspNetCoreHostingMeterName = "Microsoft.AspNetCore.Hosting";
+
     /// <summary>Registers OpenTelemetry; the Functions host adds its worker defaults to the returned builder.</summary>
     public static IOpenTelemetryBuilder AddGatewayTelemetry(this IServiceCollection services, GatewayStartup startup)
     {
@@ -38,6 +41,8 @@ public static class TelemetryServiceCollectionExtensions
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(GatewayTelemetry.McpSourceName, GatewayTelemetry.MeterName, Audit.AuditMetrics.MeterName)
+                    // ASP.NET Core's own HTTP server metrics (request duration, requests in flight) on Kestrel.
+                    .AddMeter(AspNetCoreHostingMeterName)
                     // Behind a balancer each scrape reaches one instance: every series names it.
                     .AddPrometheusExporter(o => o.ResourceConstantLabels = key => key == "service.instance.id");
                 if (IsOn(inputs.Env("FEATURE_METRICS_JSON")))

@@ -42,8 +42,9 @@ public sealed class TableStoreFactory : IStoreFactory
     /// <inheritdoc />
     public async Task CheckAsync(CancellationToken cancellationToken = default)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.Timeout);
+        // The bound runs on the factory's clock (tests pass a fake one); the SDK's per-try network timeout is its own.
+        using var deadline = new CancellationTokenSource(_options.Timeout, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             // Listing tables under a name that never exists is the cheapest authenticated call that data-plane roles allow.

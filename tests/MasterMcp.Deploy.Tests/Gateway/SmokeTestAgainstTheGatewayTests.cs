@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using MasterMcp.Deploy.Tests.Infrastructure;
+using MasterMcp.Tests.Fixtures;
 
 namespace MasterMcp.Deploy.Tests.Gateway;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using MasterMcp.Deploy.Tests.Infrastructure;
+using MasterMcp.Tests.Fixtures;
 
 namespace MasterMcp.Deploy.Tests.Worker;
 

@@ -8,6 +8,7 @@ namespace MasterMcp.Tests.Fixtures;
 /// <summary>
 /// Runs Azurite's table service (in-memory) from tools/node_modules on a free port. Use it as the "azurite" collection
 /// fixture, or standalone via <see cref="StartNewAsync"/> when a test needs to stop and restart its own instance.
+/// The only place tests start Azurite (<see cref="AzuriteProcess"/> wraps it).
 /// A restart keeps the port (so <see cref="ConnectionString"/> stays valid) but loses all data.
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime, IAsyncDisposable
@@ -17,8 +18,6 @@ public sealed class AzuriteFixture : IAsyncLifetime, IAsyncDisposable
 
     /// <summary>Azurite's well-known development account key (public, documented by Microsoft).</summary>
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-
-    private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(20);
 
     private readonly StringBuilder _output = new();
     private Process? _process;
@@ -36,10 +35,11 @@ public sealed class AzuriteFixture : IAsyncLifetime, IAsyncDisposable
     /// <summary>True while the Azurite process runs.</summary>
     public bool IsRunning => _process is { HasExited: false };
 
-    /// <summary>Starts a private instance the caller owns (dispose it to kill Azurite).</summary>
-    public static async Task<AzuriteFixture> StartNewAsync()
+    /// <summary>Starts a private instance the caller owns (dispose it to kill Azurite), on <paramref name="port"/> or a free one.</summary>
+    /// <remarks>A new instance on a stopped one's <see cref="Port"/> simulates storage coming back (with empty tables).</remarks>
+    public static async Task<AzuriteFixture> StartNewAsync(int? port = null)
     {
-        var fixture = new AzuriteFixture();
+        var fixture = new AzuriteFixture { Port = port ?? 0 };
         try
         {
             await fixture.StartAsync();
@@ -155,30 +155,22 @@ public sealed class AzuriteFixture : IAsyncLifetime, IAsyncDisposable
         process.BeginErrorReadLine();
         _process = process;
 
-        var deadline = Stopwatch.StartNew();
-        while (true)
+        try
         {
-            if (process.HasExited)
-            {
-                var exitCode = process.ExitCode;
-                await StopAsync();
-                throw new InvalidOperationException(
-                    $"Azurite exited with code {exitCode} before listening on 127.0.0.1:{Port}. Output:\n{Output()}");
-            }
+            await Wait.Until(async () => process.HasExited || await AcceptsConnectionsAsync(Port), $"Azurite listening on 127.0.0.1:{Port}");
+        }
+        catch (Exception ex)
+        {
+            await StopAsync();
+            throw new InvalidOperationException($"Azurite did not listen on 127.0.0.1:{Port}. Output:\n{Output()}", ex);
+        }
 
-            if (await AcceptsConnectionsAsync(Port))
-            {
-                return;
-            }
-
-            if (deadline.Elapsed > StartupTimeout)
-            {
-                await StopAsync();
-                throw new InvalidOperationException(
-                    $"Azurite did not listen on 127.0.0.1:{Port} within {StartupTimeout.TotalSeconds} s. Output:\n{Output()}");
-            }
-
-            await Task.Delay(100);
+        if (process.HasExited)
+        {
+            var exitCode = process.ExitCode;
+            await StopAsync();
+            throw new InvalidOperationException(
+                $"Azurite exited with code {exitCode} before listening on 127.0.0.1:{Port}. Output:\n{Output()}");
         }
     }
 

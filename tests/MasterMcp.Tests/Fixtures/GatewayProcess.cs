@@ -5,9 +5,11 @@ namespace MasterMcp.Tests.Fixtures;
 
 /// <summary>
 /// The built MasterMcp.Functions.dll running as a real process (Kestrel host), with its stdout and stderr captured line by line.
-/// Disposing kills it if it still runs.
+/// Disposing kills it if it still runs. The one way tests run the gateway as a process: also compiled into
+/// MasterMcp.Deploy.Tests (linked file), where a partial adds its start-on-a-port helper; here GatewayProcess.Build.cs adds
+/// <c>Start</c> and <c>RunToExitAsync</c> over this test assembly's build of the Functions app.
 /// </summary>
-public sealed class GatewayProcess : IAsyncDisposable
+public sealed partial class GatewayProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly List<string> _stdout = [];
@@ -40,16 +42,9 @@ public sealed class GatewayProcess : IAsyncDisposable
     /// <summary>Stdout and stderr, for assertion messages.</summary>
     public string Output => string.Join('\n', StdoutLines) + "\n--- stderr ---\n" + Stderr;
 
-    /// <summary>Starts <c>dotnet MasterMcp.Functions.dll args…</c>; <paramref name="environment"/> is added to (or, with null values, removed from) the inherited environment.</summary>
-    public static GatewayProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
-    {
-        var assembly = FunctionsBuild.Assembly;
-        return StartCommand(FunctionsBuild.DotnetHost, [assembly, .. args], Path.GetDirectoryName(assembly)!, environment);
-    }
-
     /// <summary>
     /// Starts any command that runs the gateway (e.g. the README's <c>dotnet run …</c>) in <paramref name="workingDirectory"/>, with
-    /// the same clean environment as <see cref="Start"/>. Disposing kills the whole process tree.
+    /// a clean environment: nothing from the test runner's environment decides the gateway's configuration. Disposing kills the whole process tree.
     /// </summary>
     public static GatewayProcess StartCommand(string fileName, IEnumerable<string> args, string workingDirectory, IReadOnlyDictionary<string, string?>? environment = null)
     {
@@ -65,11 +60,12 @@ public sealed class GatewayProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
         // The test runner's own settings must not leak into the gateway under test.
-        foreach (var name in new[] { "MASTER_ENV", "AZURE_FUNCTIONS_ENVIRONMENT", "DOTNET_ENVIRONMENT", "ASPNETCORE_ENVIRONMENT", "PORT", "MASTER_HOSTING_PORT", "LOG_LEVEL", "MASTER_LOG_LEVEL", "LOG_FORMAT", "MASTER_SERVERS", "MASTER_CONFIG_PATH", "AzureWebJobsStorage", "ASPNETCORE_URLS" })
+        foreach (var name in new[] { "AZURE_FUNCTIONS_ENVIRONMENT", "DOTNET_ENVIRONMENT", "ASPNETCORE_ENVIRONMENT", "PORT", "LOG_LEVEL", "LOG_FORMAT", "ASPNETCORE_URLS", "TOKEN_ENC_KEY", "BASE_URL" })
         {
             start.Environment.Remove(name);
         }
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("MASTER__", StringComparison.OrdinalIgnoreCase)).ToList())
+        foreach (var key in start.Environment.Keys
+            .Where(k => k.StartsWith("MASTER", StringComparison.OrdinalIgnoreCase) || k.StartsWith("AzureWebJobs", StringComparison.OrdinalIgnoreCase)).ToList())
         {
             start.Environment.Remove(key);
         }
@@ -119,14 +115,6 @@ public sealed class GatewayProcess : IAsyncDisposable
         {
             throw new TimeoutException($"No matching output within {timeout}:\n{Output}");
         }
-    }
-
-    /// <summary>Runs the app to completion and returns it (exit code and output available).</summary>
-    public static async Task<GatewayProcess> RunToExitAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
-    {
-        var gateway = Start(args, environment);
-        await gateway.WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(60));
-        return gateway;
     }
 
     /// <summary>Polls GET /health until it answers 200.</summary>

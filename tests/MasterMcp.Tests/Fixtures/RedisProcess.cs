@@ -49,33 +49,41 @@ public sealed class RedisProcess : IAsyncDisposable
         redis._process.Start();
         redis._process.BeginOutputReadLine();
         redis._process.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (DateTime.UtcNow < deadline)
+        try
         {
-            if (redis._process.HasExited)
-            {
-                throw new InvalidOperationException($"redis-server exited with {redis._process.ExitCode}:\n{redis.Output}");
-            }
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync("127.0.0.1", port);
-                await using var stream = probe.GetStream();
-                await stream.WriteAsync("PING\r\n"u8.ToArray());
-                var buffer = new byte[16];
-                var read = await stream.ReadAsync(buffer);
-                if (Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal))
-                {
-                    return redis;
-                }
-            }
-            catch (SocketException)
-            {
-            }
-            await Task.Delay(50);
+            await Wait.Until(async () => redis._process.HasExited || await AnswersPingAsync(port), $"redis-server answering PING on 127.0.0.1:{port}");
         }
-        await redis.DisposeAsync();
-        throw new TimeoutException($"redis-server did not answer on {port} within 20 s:\n{redis.Output}");
+        catch (Exception ex)
+        {
+            var output = redis.Output;
+            await redis.DisposeAsync();
+            throw new InvalidOperationException($"redis-server did not answer on {port}:\n{output}", ex);
+        }
+        if (redis._process.HasExited)
+        {
+            var error = new InvalidOperationException($"redis-server exited with {redis._process.ExitCode}:\n{redis.Output}");
+            await redis.DisposeAsync();
+            throw error;
+        }
+        return redis;
+    }
+
+    private static async Task<bool> AnswersPingAsync(int port)
+    {
+        try
+        {
+            using var probe = new TcpClient();
+            await probe.ConnectAsync("127.0.0.1", port);
+            await using var stream = probe.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray());
+            var buffer = new byte[16];
+            var read = await stream.ReadAsync(buffer);
+            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException)
+        {
+            return false;
+        }
     }
 
     /// <summary>What the server printed.</summary>

@@ -31,6 +31,14 @@ public sealed class GatewayProcessTests
         return (process, new Uri($"http://127.0.0.1:{port}/"), port);
     }
 
+    /// <summary>The sum of <c>http_server_active_requests</c> series for POST in a Prometheus scrape.</summary>
+    private static double ActivePosts(string prometheusText) =>
+        prometheusText.Split('\n')
+            .Where(line => line.StartsWith("http_server_active_requests{", StringComparison.Ordinal)
+                && line.Contains("http_request_method=\"POST\"", StringComparison.Ordinal))
+            // name{labels} value [timestamp]
+            .Sum(line => double.Parse(line[(line.LastIndexOf('}') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture));
+
     /// <summary>Writes the first half of the body, then waits for a signal before writing the rest.</summary>
     private sealed class SlowContent(string json, Task proceed) : HttpContent
     {
@@ -60,7 +68,7 @@ public sealed class GatewayProcessTests
     public async Task Sigterm_DuringSlowRequest_LetsItFinish_ThenExits0()
     {
         await using var azurite = await AzuriteProcess.StartAsync();
-        var (process, baseAddress, _) = StartGateway(azurite);
+        var (process, baseAddress, _) = StartGateway(azurite, new Dictionary<string, string?> { ["MASTER__telemetry__metrics_endpoint"] = "true" });
         await using var gateway = process;
         await gateway.WaitUntilHealthyAsync(baseAddress);
 
@@ -73,8 +81,11 @@ public sealed class GatewayProcessTests
         request.Headers.Accept.ParseAdd("text/event-stream");
         var responseTask = http.SendAsync(request, HttpCompletionOption.ResponseContentRead);
 
-        await content.HalfSent.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        await Task.Delay(300); // Let the gateway start reading the body.
+        await content.HalfSent.Task.WaitAsync(Wait.DefaultPatience);
+        // The gateway's own signal that it holds the request: ASP.NET Core counts it in flight (the scrape itself is a GET).
+        using var scraper = new HttpClient { BaseAddress = baseAddress };
+        await Wait.Until(async () => ActivePosts(await scraper.GetStringAsync(new Uri("/metrics", UriKind.Relative))) >= 1,
+            "the slow POST counted in http_server_active_requests");
         await gateway.SendSigtermAsync();
         // The gateway's own signal that SIGTERM was taken: the drain begins (and must not end while the request is open).
         await gateway.WaitForStdoutLineAsync(l => l.Contains("Draining", StringComparison.Ordinal), Wait.DefaultPatience);

@@ -25,7 +25,7 @@ public sealed class StorageReadinessTests
 
         await azurite.StopAsync();
 
-        var started = DateTime.UtcNow;
+        // That the storage check is bounded by storage.timeout_seconds is proven on a fake clock in TableStoreFactoryTests.
         using (var notReady = await gateway.Http.GetAsync(new Uri("/ready", UriKind.Relative)))
         {
             var body = JsonNode.Parse(await notReady.Content.ReadAsStringAsync())!;
@@ -34,7 +34,6 @@ public sealed class StorageReadinessTests
             Assert.NotEqual("ok", (string?)body["checks"]?["storage"]);
             Assert.DoesNotContain("AccountKey", body.ToJsonString(), StringComparison.OrdinalIgnoreCase);
         }
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), "the storage check must fail fast");
 
         using var health = await gateway.Http.GetAsync(new Uri("/health", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
