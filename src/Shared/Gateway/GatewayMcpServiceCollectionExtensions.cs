@@ -18,8 +18,11 @@ public static class GatewayMcpServiceCollectionExtensions
     {
         services.AddHttpClient(BackendConnector.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
             // Every backend session holds its own connections (a GET stream and its POSTs); once sessions end, their
-            // connections sit idle in the pool. Let them go after 15 s instead of the default minute.
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(15) });
+            // connections sit idle in the pool. Let them go after 4 s instead of the default minute: a client must drop an
+            // idle connection before the server does, and Node's http server and uvicorn (most TypeScript and Python MCP
+            // servers) close idle keep-alive connections after 5 s — a request sent on one they are closing fails with
+            // "An error occurred while sending the request" (seen with server-everything over HTTP under load).
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(4) });
         services.AddSingleton<BackendConnector>();
         services.AddSingleton<MrtrBridge>();
         services.AddSingleton<DownstreamSessions>();
