@@ -56,10 +56,16 @@ public sealed partial class GatewayHandlers(Catalog catalog, Access.CatalogAcces
     {
         var request = context.Params;
         var scope = audit.Begin(AuditAction.ToolCall, GatewayUser.FromPrincipal(context.User), request?.Name, () => AuditRedactor.Arguments(request?.Arguments));
+        return await AuditedAsync(scope, () => CallToolAsync(context, scope, cancellationToken), result => result.IsError == true);
+    }
+
+    /// <summary>Runs a routed request and ends its audit event exactly once: ok, a tool error result, or the exception.</summary>
+    private static async ValueTask<T> AuditedAsync<T>(AuditScope scope, Func<ValueTask<T>> run, Func<T, bool>? isToolError = null)
+    {
         try
         {
-            var result = await CallToolAsync(context, scope, cancellationToken);
-            if (result.IsError == true)
+            var result = await run();
+            if (isToolError?.Invoke(result) == true)
             {
                 scope.ToolError();
             }
@@ -151,17 +157,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, Access.CatalogAcces
     {
         var request = context.Params;
         var scope = audit.Begin(AuditAction.PromptGet, GatewayUser.FromPrincipal(context.User), request?.Name, () => AuditRedactor.Arguments(request?.Arguments));
-        try
-        {
-            var result = await GetPromptAsync(context, scope, cancellationToken);
-            scope.Ok();
-            return result;
-        }
-        catch (Exception ex)
-        {
-            scope.Fail(ex);
-            throw;
-        }
+        return await AuditedAsync(scope, () => GetPromptAsync(context, scope, cancellationToken));
     }
 
     private async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> context, AuditScope scope, CancellationToken cancellationToken)
@@ -188,17 +184,7 @@ public sealed partial class GatewayHandlers(Catalog catalog, Access.CatalogAcces
     public async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> context, CancellationToken cancellationToken)
     {
         var scope = audit.Begin(AuditAction.ResourceRead, GatewayUser.FromPrincipal(context.User), context.Params?.Uri);
-        try
-        {
-            var result = await ReadResourceAsync(context, scope, cancellationToken);
-            scope.Ok();
-            return result;
-        }
-        catch (Exception ex)
-        {
-            scope.Fail(ex);
-            throw;
-        }
+        return await AuditedAsync(scope, () => ReadResourceAsync(context, scope, cancellationToken));
     }
 
     private async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> context, AuditScope scope, CancellationToken cancellationToken)
