@@ -74,13 +74,16 @@ public sealed class FidelityTools
         return string.Concat(result.Content.OfType<TextContentBlock>().Select(t => t.Text));
     }
 
-    [McpServerTool(Name = "progress"), Description("Reports the given number of progress steps, tagged with the label, then answers.")]
-    public static async Task<string> Progress(IProgress<ProgressNotificationValue> progress, string label, int steps, CancellationToken cancellationToken)
+    [McpServerTool(Name = "progress"), Description("Reports the given number of progress steps, tagged with the label, then answers; pauseMs (default 20) between steps, 0 for none.")]
+    public static async Task<string> Progress(IProgress<ProgressNotificationValue> progress, string label, int steps, CancellationToken cancellationToken, int pauseMs = 20)
     {
         for (var i = 1; i <= steps; i++)
         {
             progress.Report(new ProgressNotificationValue { Progress = i, Total = steps, Message = $"{label} {i}" });
-            await Task.Delay(20, cancellationToken);
+            if (pauseMs > 0)
+            {
+                await Task.Delay(pauseMs, cancellationToken);
+            }
         }
         return $"{label} done";
     }

@@ -7,7 +7,7 @@ using ModelContextProtocol.Protocol;
 namespace MasterMcp.Backends;
 
 /// <summary>Opens an MCP client session to a backend over Streamable HTTP, legacy SSE or stdio.</summary>
-public sealed class BackendConnector(IHttpClientFactory httpClients, ISecretResolver secrets, ILoggerFactory loggerFactory)
+public sealed class BackendConnector(IHttpClientFactory httpClients, ISecretResolver secrets, ProgressRelay progress, ILoggerFactory loggerFactory)
 {
     /// <summary>The named HttpClient used for backends (no overall timeout: MCP responses may stream for a long time).</summary>
     public const string HttpClientName = "mcp-backends";
@@ -52,7 +52,7 @@ public sealed class BackendConnector(IHttpClientFactory httpClients, ISecretReso
                 ShutdownTimeout = TimeSpan.FromSeconds(5),
             }, loggerFactory),
         };
-        return await McpClient.CreateAsync(transport, options, loggerFactory, cancellationToken);
+        return await McpClient.CreateAsync(new ProgressOrderingTransport(transport, progress), options, loggerFactory, cancellationToken);
     }
 
     private async Task<Dictionary<string, string>> ResolveHeadersAsync(BackendDefinition definition, CancellationToken cancellationToken)

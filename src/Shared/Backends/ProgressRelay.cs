@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using ModelContextProtocol.Protocol;
@@ -61,46 +62,106 @@ public sealed class ProgressRelay
         return copy.Count == 0 ? null : copy;
     }
 
+    /// <summary>
+    /// Notes, in the order the backend session reads its messages (<see cref="ProgressOrderingTransport"/>), that a progress
+    /// notification for a mapped token arrived. A response read after it therefore counts it before its call continues.
+    /// </summary>
+    internal void Arrived(JsonNode? parameters)
+    {
+        if (Route(parameters) is { } route)
+        {
+            Interlocked.Increment(ref route.ArrivedCount);
+        }
+    }
+
     /// <summary>Forwards a backend's <c>notifications/progress</c> to the client call its token belongs to; drops unknown tokens.</summary>
     public async ValueTask ForwardAsync(JsonNode? parameters, CancellationToken cancellationToken)
     {
-        if (parameters is not JsonObject p || p["progressToken"] is not JsonValue value || !value.TryGetValue<string>(out var token)
-            || !_tokens.TryGetValue(token, out var route))
+        if (Route(parameters) is not { } route)
         {
             return;
         }
-        var copy = (JsonObject)p.DeepClone();
-        copy["progressToken"] = route.Original.DeepClone();
-        Interlocked.Increment(ref route.InFlight);
         try
         {
+            var copy = (JsonObject)parameters!.DeepClone();
+            copy["progressToken"] = route.Original.DeepClone();
             await DownstreamSend.NotifyAsync(route.Target, NotificationMethods.ProgressNotification, copy, cancellationToken);
         }
         finally
         {
-            Interlocked.Decrement(ref route.InFlight);
+            route.Forwarded();
         }
     }
+
+    private Registration? Route(JsonNode? parameters) =>
+        parameters is JsonObject p && p["progressToken"] is JsonValue value && value.TryGetValue<string>(out var token)
+        && _tokens.TryGetValue(token, out var route) ? route : null;
 
     /// <summary>One mapped token; dispose when the call has ended.</summary>
     public sealed class Registration(ProgressRelay relay, string token, McpServer target, JsonNode original) : IDisposable
     {
-        internal int InFlight;
+        /// <summary>The longest a call waits for its progress to be forwarded (a notification the SDK never dispatched).</summary>
+        private static readonly TimeSpan MaxDrain = TimeSpan.FromMilliseconds(500);
+
+        /// <summary>
+        /// How long after relaying a progress notification the result is held back. Not for ordering (that is exact, see
+        /// <see cref="DrainAsync"/>): the C# SDK client also dispatches a notification and the response that follows it
+        /// concurrently, and its <c>CallToolAsync</c> unregisters its progress handler when the result arrives, so progress
+        /// sent right before the result would be lost there. Paid only when progress was relayed this recently.
+        /// </summary>
+        private static readonly TimeSpan ClientGrace = TimeSpan.FromMilliseconds(15);
+
+        internal int ArrivedCount;
+        private int _forwarded;
+        private int _target;
+        private long _lastForwarded;
+        private TaskCompletionSource? _drained;
 
         internal McpServer Target { get; } = target;
 
         internal JsonNode Original { get; } = original;
 
-        /// <summary>
-        /// Lets progress that arrived before the backend's response finish its way to the client. The SDK client dispatches
-        /// notifications concurrently with completing the response, so without this the last steps could be lost.
-        /// </summary>
-        public async Task DrainAsync()
+        internal void Forwarded()
         {
-            await Task.Delay(15);
-            for (var i = 0; i < 50 && Volatile.Read(ref InFlight) > 0; i++)
+            Volatile.Write(ref _lastForwarded, Stopwatch.GetTimestamp());
+            var forwarded = Interlocked.Increment(ref _forwarded);
+            if (Volatile.Read(ref _drained) is { } drained && forwarded >= Volatile.Read(ref _target))
             {
-                await Task.Delay(10);
+                drained.TrySetResult();
+            }
+        }
+
+        /// <summary>
+        /// Completes when every progress notification the backend sent before its response has been forwarded to the client.
+        /// The SDK client dispatches notifications concurrently with completing the response; the transport counted them in
+        /// arrival order (<see cref="ProgressOrderingTransport"/>), so this waits for exactly those, with no fixed delay.
+        /// </summary>
+        public Task DrainAsync()
+        {
+            var target = Volatile.Read(ref ArrivedCount);
+            if (target == 0)
+            {
+                return Task.CompletedTask;
+            }
+            return DrainAsync(target);
+        }
+
+        private async Task DrainAsync(int target)
+        {
+            if (Volatile.Read(ref _forwarded) < target)
+            {
+                var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Volatile.Write(ref _target, target);
+                Volatile.Write(ref _drained, drained);
+                if (Volatile.Read(ref _forwarded) < target)
+                {
+                    await Task.WhenAny(drained.Task, Task.Delay(MaxDrain));
+                }
+            }
+            var since = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastForwarded));
+            if (since < ClientGrace)
+            {
+                await Task.Delay(ClientGrace - since);
             }
         }
 

@@ -13,54 +13,68 @@ internal sealed class SseHeartbeatStream : Stream
     private readonly Stream _inner;
     private readonly Func<bool> _isEventStream;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
+    private readonly long _intervalMs;
+    private readonly ITimer _timer;
     private long _lastWrite = Environment.TickCount64;
     private bool _atEventBoundary = true;
     private bool _started;
+    private volatile bool _stopped;
+    private int _beating;
+    private Task _beat = Task.CompletedTask;
     private ushort _tail;
 
+    /// <remarks>
+    /// A plain timer, not an async loop waiting on a cancellable token: most responses end long before the first tick, and
+    /// stopping a loop by cancelling it threw an <see cref="OperationCanceledException"/> for every MCP request.
+    /// </remarks>
     public SseHeartbeatStream(Stream inner, TimeSpan interval, Func<bool> isEventStream)
     {
         _inner = inner;
         _isEventStream = isEventStream;
-        _loop = RunAsync(interval);
+        _intervalMs = (long)interval.TotalMilliseconds;
+        _timer = TimeProvider.System.CreateTimer(static state => ((SseHeartbeatStream)state!).Tick(), this, interval / 2, interval / 2);
     }
 
     /// <summary>How many heartbeats were written (for diagnostics and tests).</summary>
     public int HeartbeatCount { get; private set; }
 
-    private async Task RunAsync(TimeSpan interval)
+    private void Tick()
     {
-        using var timer = new PeriodicTimer(interval / 2);
+        if (_stopped || !_started || !_atEventBoundary || Environment.TickCount64 - Interlocked.Read(ref _lastWrite) < _intervalMs || !_isEventStream()
+            || Interlocked.Exchange(ref _beating, 1) == 1)
+        {
+            return;
+        }
+        _beat = BeatAsync();
+    }
+
+    private async Task BeatAsync()
+    {
         try
         {
-            while (await timer.WaitForNextTickAsync(_stop.Token))
+            await _gate.WaitAsync();
+            try
             {
-                if (!_started || !_atEventBoundary || Environment.TickCount64 - Interlocked.Read(ref _lastWrite) < interval.TotalMilliseconds || !_isEventStream())
+                if (!_stopped && _atEventBoundary)
                 {
-                    continue;
+                    await _inner.WriteAsync(Comment);
+                    await _inner.FlushAsync();
+                    Interlocked.Exchange(ref _lastWrite, Environment.TickCount64);
+                    HeartbeatCount++;
                 }
-                await _gate.WaitAsync(_stop.Token);
-                try
-                {
-                    if (_atEventBoundary)
-                    {
-                        await _inner.WriteAsync(Comment, _stop.Token);
-                        await _inner.FlushAsync(_stop.Token);
-                        Interlocked.Exchange(ref _lastWrite, Environment.TickCount64);
-                        HeartbeatCount++;
-                    }
-                }
-                finally
-                {
-                    _gate.Release();
-                }
+            }
+            finally
+            {
+                _gate.Release();
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
         {
             // The response ended or the client left.
+        }
+        finally
+        {
+            Volatile.Write(ref _beating, 0);
         }
     }
 
@@ -126,26 +140,20 @@ internal sealed class SseHeartbeatStream : Stream
         Interlocked.Exchange(ref _lastWrite, Environment.TickCount64);
     }
 
-    /// <summary>Stops the heartbeat; call before the response completes.</summary>
+    /// <summary>Stops the heartbeat (and waits for one being written); call before the response completes.</summary>
     public async Task StopAsync()
     {
-        await _stop.CancelAsync();
-        try
-        {
-            await _loop;
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped.
-        }
+        _stopped = true;
+        await _timer.DisposeAsync();
+        await _beat;
     }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _stop.Cancel();
-            _stop.Dispose();
+            _stopped = true;
+            _timer.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -288,6 +288,47 @@ public abstract class RelayScenarios(IRelayTarget target)
         Assert.All(seenB, m => Assert.StartsWith("B ", m, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Progress the backend sends right before its result (no pause) is still relayed ahead of the result: the gateway waits
+    /// for exactly the notifications that arrived before the response (counted in arrival order), not for a fixed delay.
+    /// </summary>
+    [Theory]
+    [InlineData("sample")]
+    [InlineData("sampleshared")]
+    public async Task ProgressSentJustBeforeTheResult_ReachesTheClientAheadOfTheResult(string backend)
+    {
+        using var http = new HttpClient();
+        var session = new Scaleout.RawMcpSession(http, target.McpUrl, token: null);
+        await session.InitializeAsync();
+        const int steps = 40;
+        for (var round = 0; round < 3; round++)
+        {
+            var messages = new List<JsonObject>();
+            using var response = await session.SendAsync(new JsonObject
+            {
+                ["jsonrpc"] = "2.0",
+                ["id"] = $"burst-{round}",
+                ["method"] = "tools/call",
+                ["params"] = new JsonObject
+                {
+                    ["name"] = $"{backend}__progress",
+                    ["arguments"] = new JsonObject { ["label"] = "burst", ["steps"] = steps, ["pauseMs"] = 0 },
+                    ["_meta"] = new JsonObject { ["progressToken"] = $"burst-token-{round}" },
+                },
+            });
+            var result = await Scaleout.RawMcpSession.ReadUntilAsync(response, m =>
+            {
+                messages.Add(m);
+                return m["id"] is not null;
+            });
+            Assert.Equal("burst done", result["result"]?["content"]?[0]?["text"]?.GetValue<string>());
+            var progress = messages.SkipLast(1).Where(m => m["method"]?.GetValue<string>() == "notifications/progress").ToList();
+            Assert.All(progress, m => Assert.Equal($"burst-token-{round}", m["params"]?["progressToken"]?.GetValue<string>()));
+            // The SDK client hands notifications to the gateway concurrently, so their order among themselves may vary; all must precede the result.
+            Assert.Equal(Enumerable.Range(1, steps).Select(i => $"burst {i}"), progress.Select(m => m["params"]!["message"]!.GetValue<string>()).OrderBy(t => int.Parse(t[6..], System.Globalization.CultureInfo.InvariantCulture)));
+        }
+    }
+
     [Fact]
     public async Task TwoClients_EachReceiveOnlyTheirOwnElicitationAndSamplingRequests()
     {
