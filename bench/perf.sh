@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The gateway's own cost, direct vs through the gateway in one run (issue 15): builds Release, installs
 # dotnet-counters/dotnet-trace under bench/.tools (git-ignored) and runs bench/Perf. See bench/README.md.
-#   bench/perf.sh            full mode (about 7 minutes on 2 cores): median of 3 runs of 5 s per cell
+#   bench/perf.sh            full mode (about 8 minutes on 2 cores): median of 3 runs of 4 s per cell
 #   bench/perf.sh --quick    a few seconds per measurement, one run each (development)
 #   bench/perf.sh --profile  also a CPU sample of the gateway (.nettrace + top methods by exclusive samples)
 #   --out DIR (default bench/results), --only startup,anonymous,counters,auth

@@ -54,7 +54,7 @@ internal sealed partial class Counters(string tool, string work)
             start.ArgumentList.Add(arg);
         }
         // --duration makes dotnet-counters end by itself and flush the whole file (an interrupted one loses its tail).
-        var window = TimeSpan.FromSeconds(Math.Min(300, Math.Ceiling(5 + 2 * expectedSeconds)));
+        var window = TimeSpan.FromSeconds(Math.Min(300, Math.Ceiling(5 + 1.5 * expectedSeconds)));
         start.ArgumentList.Add("--duration");
         start.ArgumentList.Add(window.ToString(@"dd\:hh\:mm\:ss", CultureInfo.InvariantCulture));
         using var process = Process.Start(start)!;
@@ -75,8 +75,8 @@ internal sealed partial class Counters(string tool, string work)
             return text.ToString();
         });
         await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        // Let the first interval pass idle, so the session is surely live when the calls begin.
-        await Task.Delay(1500);
+        // Let the first intervals pass idle, so the session is surely live when the calls begin.
+        await Task.Delay(2500);
         var result = await load();
         var inWindow = !process.HasExited;
         using (var timeout = new CancellationTokenSource(window + TimeSpan.FromSeconds(30)))
@@ -87,14 +87,21 @@ internal sealed partial class Counters(string tool, string work)
         {
             throw new WindowTooShortException($"dotnet-counters ended before the {calls} calls did (window {window}): {await stdout} {await stderr}");
         }
-        var text = await File.ReadAllTextAsync(output);
-        double Sum(string name, string? tag = null) => EventRegex().Matches(text)
-            .Where(m => m.Groups["name"].Value.StartsWith(name + " ", StringComparison.Ordinal) && (tag is null || m.Groups["tags"].Value.Contains(tag, StringComparison.Ordinal)))
-            .Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
-        var types = EventRegex().Matches(text)
-            .Where(m => m.Groups["name"].Value.StartsWith("dotnet.exceptions ", StringComparison.Ordinal))
-            .GroupBy(m => m.Groups["tags"].Value.Replace("error.type=", "", StringComparison.Ordinal))
-            .ToDictionary(g => g.Key.Length == 0 ? "(untyped)" : g.Key, g => g.Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture)) / result.Calls);
+        // The first value of each rate can hold everything since the process started (seen: a backend that had served
+        // the whole run showed its lifetime allocations there); it falls in the idle lead, so it is left out.
+        var events = EventRegex().Matches(await File.ReadAllTextAsync(output))
+            .Select(m => (Name: m.Groups["name"].Value, Tags: m.Groups["tags"].Value, Value: double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture)))
+            .GroupBy(e => (e.Name, e.Tags))
+            .SelectMany(g => g.Skip(1))
+            .ToList();
+        double Sum(string name, string? tag = null) => events
+            .Where(e => e.Name.StartsWith(name + " ", StringComparison.Ordinal) && (tag is null || e.Tags.Contains(tag, StringComparison.Ordinal)))
+            .Sum(e => e.Value);
+        var types = events
+            .Where(e => e.Name.StartsWith("dotnet.exceptions ", StringComparison.Ordinal))
+            .GroupBy(e => e.Tags.Replace("error.type=", "", StringComparison.Ordinal))
+            .Where(g => g.Sum(e => e.Value) > 0)
+            .ToDictionary(g => g.Key.Length == 0 ? "(untyped)" : g.Key, g => g.Sum(e => e.Value) / Math.Max(1, result.Calls));
         var n = Math.Max(1, result.Calls);
         return new CounterResult(result.Calls, result.CallsPerSecond,
             Sum("dotnet.gc.heap.total_allocated") / n,

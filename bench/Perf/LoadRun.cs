@@ -25,15 +25,22 @@ internal sealed record LoadResult(long Calls, long Errors, double Seconds, doubl
 /// </summary>
 internal static class LoadRun
 {
+    /// <summary>
+    /// Runs the load. Timed runs count the calls that complete after the warm-up (a slow call begun during the warm-up
+    /// counts when it ends) and go on past the set time until at least one call per connection was measured (at most
+    /// 60 s), so a slow path still yields figures; calls/s divide by the time actually measured.
+    /// </summary>
     public static async Task<LoadResult> RunAsync(McpTarget target, Func<long, string> body, int connections, TimeSpan warmup, TimeSpan duration, long? fixedCalls = null)
     {
         await target.EnsureSessionsAsync(connections);
         var samples = new List<double>[connections];
         long errors = 0;
+        long measured = 0;
         string? firstError = null;
         var started = Stopwatch.GetTimestamp();
         var measureFrom = started + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
         var endAt = measureFrom + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var hardEnd = measureFrom + (long)(Math.Max(60, duration.TotalSeconds) * Stopwatch.Frequency);
         long remaining = fixedCalls ?? long.MaxValue;
         var workers = Enumerable.Range(0, connections).Select(i => Task.Run(async () =>
         {
@@ -42,9 +49,20 @@ internal static class LoadRun
             long id = i * 1_000_000_000L;
             while (true)
             {
-                if (fixedCalls is not null ? Interlocked.Decrement(ref remaining) < 0 : Stopwatch.GetTimestamp() >= endAt)
+                if (fixedCalls is not null)
                 {
-                    break;
+                    if (Interlocked.Decrement(ref remaining) < 0)
+                    {
+                        break;
+                    }
+                }
+                else
+                {
+                    var now = Stopwatch.GetTimestamp();
+                    if (now >= endAt && (Interlocked.Read(ref measured) >= connections || now >= hardEnd))
+                    {
+                        break;
+                    }
                 }
                 var json = body(++id);
                 var t0 = Stopwatch.GetTimestamp();
@@ -59,14 +77,15 @@ internal static class LoadRun
                     continue;
                 }
                 var t1 = Stopwatch.GetTimestamp();
-                if (fixedCalls is not null || t0 >= measureFrom)
+                if (fixedCalls is not null || t1 >= measureFrom)
                 {
                     own.Add((t1 - t0) * 1000.0 / Stopwatch.Frequency);
+                    Interlocked.Increment(ref measured);
                 }
             }
         })).ToArray();
         await Task.WhenAll(workers);
-        var seconds = fixedCalls is null ? duration.TotalSeconds : Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var seconds = Stopwatch.GetElapsedTime(fixedCalls is null ? measureFrom : started).TotalSeconds;
         var all = samples.SelectMany(s => s).ToArray();
         Array.Sort(all);
         double P(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, Math.Max(0, (int)Math.Ceiling(p * all.Length) - 1))];

@@ -6,7 +6,7 @@ using MasterMcp.Tests.Fixtures;
 namespace Perf;
 
 /// <summary>One measured start: seconds from process start to the first answered tools/list, and VmRSS then.</summary>
-internal sealed record StartupSample(string Server, double Seconds, double RssMiB);
+internal sealed record StartupSample(string Server, double Seconds, [property: System.Text.Json.Serialization.JsonPropertyName("rss_mib")] double RssMiB);
 
 /// <summary>Starting the bench's processes (through the test kit's <see cref="GatewayProcess"/>) and timing their start.</summary>
 internal static class Processes
@@ -37,11 +37,11 @@ internal static class Processes
     };
 
     /// <summary>
-    /// Gateway auth mode (the built-in authorization server, upstream login at the test OIDC provider) with the same
-    /// backend twice: <c>echo</c> (bypass_auth) and <c>peruser</c> (delegate_oauth; the user's token comes from the
-    /// vault, seeded by the bench, so the provider's endpoints are never called).
+    /// Gateway auth mode (the built-in authorization server, upstream login at the test OIDC provider) with the echo
+    /// backend as <c>echo</c> (bypass_auth) and, with <paramref name="perUser"/>, again as <c>peruser</c> (delegate_oauth;
+    /// the user's token comes from the vault, seeded by the bench, so the provider's endpoints are never called).
     /// </summary>
-    public static JsonObject AuthGatewayConfig(int port, string prefix, Uri backend, string issuer, string signingKey, string secrets) => new()
+    public static JsonObject AuthGatewayConfig(int port, string prefix, Uri backend, string issuer, string signingKey, string secrets, bool perUser) => new()
     {
         ["hosting"] = new JsonObject { ["host"] = "127.0.0.1", ["port"] = port, ["base_url"] = $"http://127.0.0.1:{port}" },
         ["logging"] = new JsonObject { ["level"] = "warning", ["format"] = "plain" },
@@ -52,23 +52,25 @@ internal static class Processes
             ["signing_key"] = signingKey,
             ["upstream"] = new JsonObject { ["issuer"] = issuer, ["client_id"] = "gateway", ["client_secret"] = "file:" + Path.Combine(secrets, "upstream") },
         },
-        ["servers"] = new JsonArray(
-            new JsonObject { ["id"] = "echo", ["url"] = backend.ToString(), ["required"] = true },
-            new JsonObject
-            {
-                ["id"] = "peruser",
-                ["url"] = backend.ToString(),
-                ["auth_strategy"] = "delegate_oauth",
-                ["auth_config"] = new JsonObject
-                {
-                    ["provider"] = "oauth2",
-                    ["authorization_endpoint"] = "http://127.0.0.1:9/authorize",
-                    ["token_endpoint"] = "http://127.0.0.1:9/token",
-                    ["client_id"] = "bench",
-                    ["client_secret"] = "file:" + Path.Combine(secrets, "backend"),
-                    ["scopes"] = new JsonArray("mcp"),
-                },
-            }),
+        ["servers"] = perUser
+            ? new JsonArray(new JsonObject { ["id"] = "echo", ["url"] = backend.ToString(), ["required"] = true }, PerUserServer(backend, secrets))
+            : new JsonArray(new JsonObject { ["id"] = "echo", ["url"] = backend.ToString(), ["required"] = true }),
+    };
+
+    private static JsonObject PerUserServer(Uri backend, string secrets) => new()
+    {
+        ["id"] = "peruser",
+        ["url"] = backend.ToString(),
+        ["auth_strategy"] = "delegate_oauth",
+        ["auth_config"] = new JsonObject
+        {
+            ["provider"] = "oauth2",
+            ["authorization_endpoint"] = "http://127.0.0.1:9/authorize",
+            ["token_endpoint"] = "http://127.0.0.1:9/token",
+            ["client_id"] = "bench",
+            ["client_secret"] = "file:" + Path.Combine(secrets, "backend"),
+            ["scopes"] = new JsonArray("mcp"),
+        },
     };
 
     /// <summary>Waits until <paramref name="target"/> lists <paramref name="tool"/> (the server is up and its backends are connected).</summary>

@@ -9,7 +9,7 @@ internal sealed record ProfileResult(string Trace, IReadOnlyList<string> Top);
 /// <summary>
 /// dotnet-trace (bench/.tools) samples the gateway's thread stacks (~100 Hz, profile dotnet-sampled-thread-time) while
 /// load runs, then <c>dotnet-trace report … topN</c> lists the methods with the most exclusive samples. Waiting threads
-/// are sampled too, so wait frames (epoll, Monitor.Wait) sit near the top: read past them.
+/// are sampled too; their wait frames (blocking reads, Monitor.Wait, the thread pool's semaphore) are left out of the list.
 /// </summary>
 internal sealed class Profiler(string tool, string outDirectory)
 {
@@ -30,10 +30,17 @@ internal sealed class Profiler(string tool, string outDirectory)
         {
             throw new InvalidOperationException("dotnet-trace wrote no trace: " + collectOutput);
         }
-        var (_, report) = await Run(tool, ["report", trace, "topN", "-n", "25"]);
-        var lines = report.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).ToList();
+        var (_, report) = await Run(tool, ["report", trace, "topN", "-n", "80"]);
+        // Thread-time sampling also samples idle threads: leave their wait frames out of the list.
+        var lines = report.Replace("Top 80 Functions", "Top methods", StringComparison.Ordinal).Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0 && !WaitFrames.Any(w => l.Contains(w, StringComparison.Ordinal))).Take(26).ToList();
         return new ProfileResult(trace, lines);
     }
+
+    private static readonly string[] WaitFrames =
+    [
+        "Interop+Sys.Read(", "WaitHandle.WaitOne", "LowLevelLifoSemaphore.Wait", "Monitor.Wait(", "ManualResetEventSlim.Wait(",
+        "WorkerThread.WorkerThreadStart", "Interop+Sys.WaitForSocketEvents", "Thread.Sleep", "SemaphoreSlim.Wait(",
+    ];
 
     private static async Task<(int Code, string Output)> Run(string file, IEnumerable<string> args)
     {

@@ -12,7 +12,8 @@ using Perf;
 // The gateway's own cost, measured against a direct call to the same backend in the same run (issue 15). See
 // bench/README.md. Started by bench/perf.sh, which builds Release first.
 //   --quick            a few seconds per measurement, one run each (development; about 1.5 minutes)
-//   --smoke            the smallest run that proves the harness works (tools/call only, 0.3 s per measurement; no counters)
+//   --smoke            the smallest run that proves the harness works (tools/call only, 1 and 4 connections, 0.3 s per
+//                      measurement, no counters; about 30 s)
 //   --configuration C  which build of the gateway and the echo server to run (default Release)
 //   --profile          also a CPU sample of the gateway under tools/call load (.nettrace + top methods)
 //   --out DIR          where results go (default bench/results)
@@ -37,6 +38,7 @@ foreach (var dll in new[] { echoDll, gatewayDll })
 var work = Directory.CreateTempSubdirectory("perf-").FullName;
 var owned = new Stack<IAsyncDisposable>();
 var clock = Stopwatch.StartNew();
+string? failure = null;
 try
 {
     var azurite = await AzuriteFixture.StartNewAsync();
@@ -151,48 +153,82 @@ try
         await File.WriteAllTextAsync(Path.Combine(secrets, "upstream"), "gateway-secret");
         await File.WriteAllTextAsync(Path.Combine(secrets, "backend"), "unused-backend-secret");
         var tokenKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        var authPrefix = prefix + "a";
         var signingKey = AuthTestKit.NewSigningKeyReference();
-        var port = FreePort.Next();
-        var config = Processes.WriteConfig(work, "auth", p => Processes.AuthGatewayConfig(p, authPrefix, echoUrl, idp.Issuer, signingKey, secrets))(port);
-        var authGateway = Processes.StartGateway(gatewayDll, config, new Dictionary<string, string?>(gatewayEnv) { ["TOKEN_ENC_KEY"] = tokenKey });
-        owned.Push(authGateway);
-        var baseAddress = new Uri($"http://127.0.0.1:{port}");
-        await authGateway.WaitUntilHealthyAsync(baseAddress);
 
-        // A real access token through the built-in authorization server: dynamic registration, /authorize with PKCE,
-        // login at the upstream IdP and consent (the test kit's browser), code redeemed at /token.
-        var token = await AuthTestKit.AccessTokenAsync(baseAddress, "alice");
-        // The user's backend token, as the connect flow would have stored it (same vault, table prefix and key).
-        var vault = new TokenVault(new TableStoreFactory(new StorageOptions { ConnectionString = azurite.ConnectionString, TablePrefix = authPrefix }),
-            new TokenProtector(TokenKeyRing.Parse(tokenKey)), TimeProvider.System, NullLogger<TokenVault>.Instance);
-        await vault.SaveAsync(new UserIdentity(idp.Issuer, "alice"), "peruser",
-            new TokenSet { AccessToken = "bench-backend-token", ExpiresAt = DateTimeOffset.UtcNow.AddDays(1), IssuedAt = DateTimeOffset.UtcNow });
-
-        using var authenticated = new McpTarget("authenticated", new Uri(baseAddress, "/mcp"), token);
-        await Processes.WaitForToolAsync(authenticated, "peruser__echo", authGateway, TimeSpan.FromSeconds(30));
-        var bypass = Requests.Tool("echo__echo");
-        var perUser = Requests.Tool("peruser__echo");
-        foreach (var connections in options.Connections)
+        // Authenticated vs anonymous: a gateway in auth mode with the echo backend only. (A per-user backend beside it
+        // would make every request of a signed-in user pay for that backend's per-user catalog: measured below.)
+        await using (var auth = await StartAuthGatewayAsync("auth", prefix + "a", perUser: false))
         {
-            var a = new List<LoadResult>();
-            var t = new List<LoadResult>();
-            var u = new List<LoadResult>();
-            for (var run = 0; run < options.RunsPerCell; run++)
+            foreach (var connections in options.Connections)
             {
-                a.Add(await LoadRun.RunAsync(anonymous, gatewayRequests.Body("tools/call"), connections, options.WarmupSpan, options.Span));
-                t.Add(await LoadRun.RunAsync(authenticated, bypass, connections, options.WarmupSpan, options.Span));
-                u.Add(await LoadRun.RunAsync(authenticated, perUser, connections, options.WarmupSpan, options.Span));
+                var a = new List<LoadResult>();
+                var t = new List<LoadResult>();
+                for (var run = 0; run < options.RunsPerCell; run++)
+                {
+                    a.Add(await LoadRun.RunAsync(anonymous, gatewayRequests.Body("tools/call"), connections, options.WarmupSpan, options.Span));
+                    t.Add(await LoadRun.RunAsync(auth.Target, Requests.Tool("echo__echo"), connections, options.WarmupSpan, options.Span));
+                }
+                var cell = new Comparison("tools/call", connections, "anonymous", LoadResult.Median(a), "authenticated", LoadResult.Median(t), a, t);
+                report.Authenticated.Add(cell);
+                Console.WriteLine("  " + cell.Line());
             }
-            var auth = new Comparison("tools/call", connections, "anonymous", LoadResult.Median(a), "authenticated", LoadResult.Median(t), a, t);
-            var user = new Comparison("tools/call", connections, "bypass_auth", LoadResult.Median(t), "delegate_oauth", LoadResult.Median(u), t, u);
-            report.Authenticated.Add(auth);
-            report.PerUser.Add(user);
-            Console.WriteLine("  " + auth.Line());
-            Console.WriteLine("  " + user.Line());
         }
-        await authenticated.CloseSessionsAsync();
+
+        // Per-user vs bypass_auth: the same backend twice in one auth-mode gateway, once with the user's own token from the vault.
+        await using (var user = await StartAuthGatewayAsync("peruser", prefix + "u", perUser: true))
+        {
+            foreach (var connections in options.Connections)
+            {
+                var t = new List<LoadResult>();
+                var u = new List<LoadResult>();
+                for (var run = 0; run < options.RunsPerCell; run++)
+                {
+                    t.Add(await LoadRun.RunAsync(user.Target, Requests.Tool("echo__echo"), connections, options.WarmupSpan, options.Span));
+                    u.Add(await LoadRun.RunAsync(user.Target, Requests.Tool("peruser__echo"), connections, options.WarmupSpan, options.Span));
+                }
+                var cell = new Comparison("tools/call", connections, "bypass_auth", LoadResult.Median(t), "delegate_oauth", LoadResult.Median(u), t, u);
+                report.PerUser.Add(cell);
+                Console.WriteLine("  " + cell.Line());
+            }
+        }
+
+        async Task<AuthGateway> StartAuthGatewayAsync(string name, string tablePrefix, bool perUser)
+        {
+            var port = FreePort.Next();
+            var config = Processes.WriteConfig(work, name, p => Processes.AuthGatewayConfig(p, tablePrefix, echoUrl, idp.Issuer, signingKey, secrets, perUser))(port);
+            var process = Processes.StartGateway(gatewayDll, config, new Dictionary<string, string?>(gatewayEnv) { ["TOKEN_ENC_KEY"] = tokenKey });
+            try
+            {
+                var baseAddress = new Uri($"http://127.0.0.1:{port}");
+                await process.WaitUntilHealthyAsync(baseAddress);
+                // A real access token through the built-in authorization server: dynamic registration, /authorize with
+                // PKCE, login at the upstream IdP and consent (the test kit's browser), code redeemed at /token.
+                var token = await AuthTestKit.AccessTokenAsync(baseAddress, "alice");
+                if (perUser)
+                {
+                    // The user's backend token, as the connect flow would have stored it (same vault, table prefix and key).
+                    var vault = new TokenVault(new TableStoreFactory(new StorageOptions { ConnectionString = azurite.ConnectionString, TablePrefix = tablePrefix }),
+                        new TokenProtector(TokenKeyRing.Parse(tokenKey)), TimeProvider.System, NullLogger<TokenVault>.Instance);
+                    await vault.SaveAsync(new UserIdentity(idp.Issuer, "alice"), "peruser",
+                        new TokenSet { AccessToken = "bench-backend-token", ExpiresAt = DateTimeOffset.UtcNow.AddDays(1), IssuedAt = DateTimeOffset.UtcNow });
+                }
+                var target = new McpTarget(name, new Uri(baseAddress, "/mcp"), token);
+                await Processes.WaitForToolAsync(target, perUser ? "peruser__echo" : "echo__echo", process, TimeSpan.FromSeconds(30));
+                return new AuthGateway(process, target);
+            }
+            catch
+            {
+                await process.DisposeAsync();
+                throw;
+            }
+        }
     }
+}
+catch (Exception ex) when (ex is not OutOfMemoryException)
+{
+    // Caught so that the finally below stops every process this run started.
+    failure = ex.GetType().Name + ": " + ex.Message;
+    Console.Error.WriteLine("perf failed: " + ex);
 }
 finally
 {
@@ -222,7 +258,18 @@ Console.WriteLine();
 Console.WriteLine(File.ReadAllText(written.Markdown));
 Console.WriteLine($"written: {written.Markdown}, {written.Json}, {written.Svg} ({report.Seconds:F0} s)");
 var errors = report.Anonymous.Concat(report.Authenticated).Concat(report.PerUser).Sum(c => c.Baseline.Errors + c.Subject.Errors);
-return errors == 0 && report.AuthError is null ? 0 : 1;
+return errors == 0 && report.AuthError is null && failure is null ? 0 : 1;
+
+/// <summary>An auth-mode gateway and a client of it holding a real access token; disposing ends the sessions and stops the gateway.</summary>
+internal sealed record AuthGateway(GatewayProcess Process, McpTarget Target) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        await Target.CloseSessionsAsync();
+        Target.Dispose();
+        await Process.DisposeAsync();
+    }
+}
 
 /// <summary>The harness's settings from the command line.</summary>
 internal sealed record PerfOptions
@@ -235,20 +282,20 @@ internal sealed record PerfOptions
     public IReadOnlySet<string>? Only { get; init; }
 
     public string Mode => Smoke ? "smoke" : Quick ? "quick" : "full";
-    public double Seconds => Smoke ? 0.3 : Quick ? 1.5 : 5;
+    public double Seconds => Smoke ? 0.3 : Quick ? 1.5 : 4;
     public double Warmup => Smoke ? 0.1 : Quick ? 0.5 : 1;
     public int RunsPerCell => Quick || Smoke ? 1 : 3;
     public int StartupRuns => Quick || Smoke ? 1 : 3;
-    public long CounterCalls => Quick ? 2_000 : 20_000;
+    public long CounterCalls => Quick ? 2_000 : 10_000;
     public IReadOnlyList<string> Methods => Smoke ? ["tools/call"] : Requests.Methods;
-    public IReadOnlyList<int> Connections { get; } = [1, 32];
+    public IReadOnlyList<int> Connections => Smoke ? [1, 4] : [1, 32];
     public TimeSpan Span => TimeSpan.FromSeconds(Seconds);
     public TimeSpan WarmupSpan => TimeSpan.FromSeconds(Warmup);
 
     public bool Runs(string phase) => Only is null ? !(Smoke && phase == "counters") : Only.Contains(phase);
 
     public string Describe() =>
-        string.Create(CultureInfo.InvariantCulture, $"{Seconds} s measured after {Warmup} s warm-up per run, median of {RunsPerCell} run(s), connections {string.Join(" and ", Connections)}, one MCP session per connection (protocol {McpTarget.Protocol}), closed loop; startup median of {StartupRuns}; counters over {CounterCalls} calls");
+        string.Create(CultureInfo.InvariantCulture, $"{Seconds} s measured after {Warmup} s warm-up per run, median of {RunsPerCell} run(s), connections {string.Join(" and ", Connections)}, one MCP session per connection (protocol {McpTarget.Protocol}), closed loop; startup median of {StartupRuns}{(Runs("counters") ? $"; counters over {CounterCalls} calls" : "")}");
 
     public static PerfOptions Parse(string[] args)
     {
