@@ -15,6 +15,7 @@ internal sealed class PerfReport
     public List<Comparison> Anonymous { get; } = [];
     public List<Comparison> Authenticated { get; } = [];
     public List<Comparison> PerUser { get; } = [];
+    public List<Comparison> PerUserBeside { get; } = [];
     public CounterResult? CountersGateway { get; set; }
     public CounterResult? CountersBackend { get; set; }
     public ProfileResult? Profile { get; set; }

@@ -155,41 +155,35 @@ try
         var tokenKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var signingKey = AuthTestKit.NewSigningKeyReference();
 
-        // Authenticated vs anonymous: a gateway in auth mode with the echo backend only. (A per-user backend beside it
-        // would make every request of a signed-in user pay for that backend's per-user catalog: measured below.)
-        await using (var auth = await StartAuthGatewayAsync("auth", prefix + "a", perUser: false))
+        // Two auth-mode gateways side by side: "auth" with the echo backend only, "peruser" with the echo backend twice,
+        // as echo (bypass_auth) and as peruser (delegate_oauth, the user's token from the vault). Authenticated is
+        // compared with anonymous; the per-user call with the same bypass_auth call in the gateway without a per-user
+        // backend; and that bypass_auth call with itself in the gateway that has one (what the per-user backend costs the
+        // user's other calls).
+        await using var auth = await StartAuthGatewayAsync("auth", prefix + "a", perUser: false);
+        await using var user = await StartAuthGatewayAsync("peruser", prefix + "u", perUser: true);
+        foreach (var connections in options.Connections)
         {
-            foreach (var connections in options.Connections)
+            var a = new List<LoadResult>();
+            var t = new List<LoadResult>();
+            var b = new List<LoadResult>();
+            var u = new List<LoadResult>();
+            for (var run = 0; run < options.RunsPerCell; run++)
             {
-                var a = new List<LoadResult>();
-                var t = new List<LoadResult>();
-                for (var run = 0; run < options.RunsPerCell; run++)
-                {
-                    a.Add(await LoadRun.RunAsync(anonymous, gatewayRequests.Body("tools/call"), connections, options.WarmupSpan, options.Span));
-                    t.Add(await LoadRun.RunAsync(auth.Target, Requests.Tool("echo__echo"), connections, options.WarmupSpan, options.Span));
-                }
-                var cell = new Comparison("tools/call", connections, "anonymous", LoadResult.Median(a), "authenticated", LoadResult.Median(t), a, t);
-                report.Authenticated.Add(cell);
-                Console.WriteLine("  " + cell.Line());
+                a.Add(await LoadRun.RunAsync(anonymous, gatewayRequests.Body("tools/call"), connections, options.WarmupSpan, options.Span));
+                t.Add(await LoadRun.RunAsync(auth.Target, Requests.Tool("echo__echo"), connections, options.WarmupSpan, options.Span));
+                b.Add(await LoadRun.RunAsync(user.Target, Requests.Tool("echo__echo"), connections, options.WarmupSpan, options.Span));
+                u.Add(await LoadRun.RunAsync(user.Target, Requests.Tool("peruser__echo"), connections, options.WarmupSpan, options.Span));
             }
+            Add(report.Authenticated, new Comparison("tools/call", connections, "anonymous", LoadResult.Median(a), "authenticated", LoadResult.Median(t), a, t));
+            Add(report.PerUser, new Comparison("tools/call", connections, "bypass_auth", LoadResult.Median(t), "delegate_oauth", LoadResult.Median(u), t, u));
+            Add(report.PerUserBeside, new Comparison("tools/call", connections, "bypass_auth", LoadResult.Median(t), "bypass_auth beside delegate_oauth", LoadResult.Median(b), t, b));
         }
 
-        // Per-user vs bypass_auth: the same backend twice in one auth-mode gateway, once with the user's own token from the vault.
-        await using (var user = await StartAuthGatewayAsync("peruser", prefix + "u", perUser: true))
+        static void Add(List<Comparison> list, Comparison cell)
         {
-            foreach (var connections in options.Connections)
-            {
-                var t = new List<LoadResult>();
-                var u = new List<LoadResult>();
-                for (var run = 0; run < options.RunsPerCell; run++)
-                {
-                    t.Add(await LoadRun.RunAsync(user.Target, Requests.Tool("echo__echo"), connections, options.WarmupSpan, options.Span));
-                    u.Add(await LoadRun.RunAsync(user.Target, Requests.Tool("peruser__echo"), connections, options.WarmupSpan, options.Span));
-                }
-                var cell = new Comparison("tools/call", connections, "bypass_auth", LoadResult.Median(t), "delegate_oauth", LoadResult.Median(u), t, u);
-                report.PerUser.Add(cell);
-                Console.WriteLine("  " + cell.Line());
-            }
+            list.Add(cell);
+            Console.WriteLine("  " + cell.Line());
         }
 
         async Task<AuthGateway> StartAuthGatewayAsync(string name, string tablePrefix, bool perUser)
@@ -257,7 +251,7 @@ var written = ReportWriter.Write(report, options.OutDirectory);
 Console.WriteLine();
 Console.WriteLine(File.ReadAllText(written.Markdown));
 Console.WriteLine($"written: {written.Markdown}, {written.Json}, {written.Svg} ({report.Seconds:F0} s)");
-var errors = report.Anonymous.Concat(report.Authenticated).Concat(report.PerUser).Sum(c => c.Baseline.Errors + c.Subject.Errors);
+var errors = report.Anonymous.Concat(report.Authenticated).Concat(report.PerUser).Concat(report.PerUserBeside).Sum(c => c.Baseline.Errors + c.Subject.Errors);
 return errors == 0 && report.AuthError is null && failure is null ? 0 : 1;
 
 /// <summary>An auth-mode gateway and a client of it holding a real access token; disposing ends the sessions and stops the gateway.</summary>

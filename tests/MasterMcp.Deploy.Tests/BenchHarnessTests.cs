@@ -24,8 +24,8 @@ public sealed class BenchHarnessTests
 
             var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(output, "perf-smoke.json")))!["report"]!;
             Assert.Null((string?)report["auth_error"]);
-            var cells = new[] { "anonymous", "authenticated", "per_user" }.SelectMany(kind => report[kind]!.AsArray().Select(cell => (kind, cell: cell!))).ToList();
-            foreach (var kind in new[] { "anonymous", "authenticated", "per_user" })
+            var cells = new[] { "anonymous", "authenticated", "per_user", "per_user_beside" }.SelectMany(kind => report[kind]!.AsArray().Select(cell => (kind, cell: cell!))).ToList();
+            foreach (var kind in new[] { "anonymous", "authenticated", "per_user", "per_user_beside" })
             {
                 // One cell per connection count (smoke: 1 and 4).
                 Assert.Equal([1, 4], cells.Where(c => c.kind == kind).Select(c => (int)c.cell["connections"]!).Order());
@@ -38,8 +38,9 @@ public sealed class BenchHarnessTests
                     Assert.Equal(0, (long)cell[side]!["errors"]!);
                 }
             }
-            Assert.Equal(["direct", "anonymous", "bypass_auth"], new[] { "anonymous", "authenticated", "per_user" }
+            Assert.Equal(["direct", "anonymous", "bypass_auth", "bypass_auth"], new[] { "anonymous", "authenticated", "per_user", "per_user_beside" }
                 .Select(kind => (string)report[kind]![0]!["baseline_label"]!));
+            Assert.Equal("delegate_oauth", (string)report["per_user"]![0]!["subject_label"]!);
             var startup = report["startup"]!.AsArray();
             Assert.Equal(["gateway", "sdk-server"], startup.Select(s => (string)s!["server"]!).Order());
             Assert.All(startup, s => Assert.True((double)s!["seconds"]! > 0 && (double)s["rss_mib"]! > 10, s!.ToJsonString()));
