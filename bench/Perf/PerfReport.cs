@@ -12,6 +12,7 @@ internal sealed class PerfReport
     public required string Settings { get; init; }
     public double Seconds { get; set; }
     public List<StartupSample> Startup { get; } = [];
+    public List<RssSample> RssAfterLoad { get; } = [];
     public List<Comparison> Anonymous { get; } = [];
     public List<Comparison> Authenticated { get; } = [];
     public List<Comparison> PerUser { get; } = [];
@@ -21,6 +22,9 @@ internal sealed class PerfReport
     public ProfileResult? Profile { get; set; }
     public string? AuthError { get; set; }
 }
+
+/// <summary>VmRSS of a long-running process of the run after it served load, and how many calls through it were measured by then.</summary>
+internal sealed record RssSample(string Process, [property: System.Text.Json.Serialization.JsonPropertyName("rss_mib")] double RssMiB, long MeasuredCalls);
 
 /// <summary>One cell: the same request at the same concurrency on a baseline and on a subject, medians of the runs.</summary>
 internal sealed record Comparison(string Method, int Connections, string BaselineLabel, LoadResult Baseline, string SubjectLabel, LoadResult Subject,

@@ -99,6 +99,10 @@ try
         }
     }
 
+    // Memory after load: a gateway that keeps something per request grows here while the SDK server does not.
+    report.RssAfterLoad.Add(new RssSample("gateway (anonymous)", Processes.RssMiB(gateway.Id), report.Anonymous.Sum(c => c.SubjectRuns.Sum(r => r.Calls))));
+    report.RssAfterLoad.Add(new RssSample("sdk-server (the backend)", Processes.RssMiB(echo.Id), report.Anonymous.Sum(c => c.BaselineRuns.Sum(r => r.Calls))));
+
     if (options.Runs("counters"))
     {
         Console.WriteLine($"## runtime counters: {options.CounterCalls} tools/call over 8 connections");

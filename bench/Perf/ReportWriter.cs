@@ -141,6 +141,11 @@ internal static class ReportWriter
             }
             s.AppendLine();
         }
+        if (r.RssAfterLoad.Count > 0)
+        {
+            s.AppendLine(C, $"VmRSS after the direct-vs-gateway phase: {string.Join("; ", r.RssAfterLoad.Select(x => $"{x.Process} {x.RssMiB:F0} MiB after {x.MeasuredCalls:N0} measured calls (plus warm-ups)"))}.");
+            s.AppendLine();
+        }
         if (r.CountersGateway is not null)
         {
             s.AppendLine("## Runtime counters per tools/call (dotnet-counters, System.Runtime)");
