@@ -37,7 +37,7 @@ internal sealed record Comparison(string Method, int Connections, string Baselin
     public double ThroughputRatio => Subject.CallsPerSecond / Baseline.CallsPerSecond;
 
     public string Line() => string.Create(CultureInfo.InvariantCulture,
-        $"{Method} x{Connections}: {BaselineLabel} {Baseline.CallsPerSecond:F0}/s mean {Baseline.MeanMs:F3} p99 {Baseline.P99Ms:F2} ms | {SubjectLabel} {Subject.CallsPerSecond:F0}/s mean {Subject.MeanMs:F3} p99 {Subject.P99Ms:F2} ms | +{AddedMs:F3} ms, {ThroughputRatio:F2}x{(Baseline.Errors + Subject.Errors > 0 ? $" ERRORS {Baseline.Errors + Subject.Errors}: {Subject.FirstError ?? Baseline.FirstError}" : "")}");
+        $"{Method} x{Connections}: {BaselineLabel} {Baseline.CallsPerSecond:F0}/s mean {Baseline.MeanMs:F3} p99 {Baseline.P99Ms:F2} ms | {SubjectLabel} {Subject.CallsPerSecond:F0}/s mean {Subject.MeanMs:F3} p99 {Subject.P99Ms:F2} ms | {AddedMs:+0.000;-0.000} ms, {ThroughputRatio:F2}x{(Baseline.Errors + Subject.Errors > 0 ? $" ERRORS {Baseline.Errors + Subject.Errors}: {Subject.FirstError ?? Baseline.FirstError}" : "")}");
 }
 
 /// <summary>The machine the figures come from.</summary>

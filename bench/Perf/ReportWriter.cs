@@ -41,7 +41,7 @@ internal static class ReportWriter
         if (call1 is not null)
         {
             list.Add(new("Added latency per tools/call, 1 connection (mean, gateway − direct)", "≤ 0.15 ms (goal 0.10)",
-                $"{F(call1.AddedMs, 3)} ms (p50: +{F(call1.Subject.P50Ms - call1.Baseline.P50Ms, 3)} ms)", call1.AddedMs <= 0.15));
+                $"{F(call1.AddedMs, 3)} ms (p50: {Signed(call1.Subject.P50Ms - call1.Baseline.P50Ms)} ms)", call1.AddedMs <= 0.15));
             list.Add(new("Gateway tools/call p99, 1 connection", "≤ 1 ms", F(call1.Subject.P99Ms, 2) + " ms", call1.Subject.P99Ms <= 1));
         }
         if (call32 is not null)
@@ -50,11 +50,11 @@ internal static class ReportWriter
         }
         if (r.Authenticated.FirstOrDefault(c => c.Connections == 1) is { } auth)
         {
-            list.Add(new("Authenticated over anonymous, tools/call, 1 connection", "≤ 0.02 ms", $"{F(auth.AddedMs, 3)} ms (p50: +{F(auth.Subject.P50Ms - auth.Baseline.P50Ms, 3)} ms)", auth.AddedMs <= 0.02));
+            list.Add(new("Authenticated over anonymous, tools/call, 1 connection", "≤ 0.02 ms", $"{F(auth.AddedMs, 3)} ms (p50: {Signed(auth.Subject.P50Ms - auth.Baseline.P50Ms)} ms)", auth.AddedMs <= 0.02));
         }
         if (r.PerUser.FirstOrDefault(c => c.Connections == 1) is { } user)
         {
-            list.Add(new("Per-user (delegate_oauth) over bypass_auth (a gateway without per-user backends), tools/call, 1 connection", "≤ 0.05 ms", $"{F(user.AddedMs, 3)} ms (p50: +{F(user.Subject.P50Ms - user.Baseline.P50Ms, 3)} ms)", user.AddedMs <= 0.05));
+            list.Add(new("Per-user (delegate_oauth) over bypass_auth (a gateway without per-user backends), tools/call, 1 connection", "≤ 0.05 ms", $"{F(user.AddedMs, 3)} ms (p50: {Signed(user.Subject.P50Ms - user.Baseline.P50Ms)} ms)", user.AddedMs <= 0.05));
         }
         var (gs, gr) = StartupMedian(r, "gateway");
         var (ss, sr) = StartupMedian(r, "sdk-server");
@@ -156,7 +156,7 @@ internal static class ReportWriter
             {
                 if (c is not null)
                 {
-                    s.AppendLine(C, $"| {label} | {c.Calls} | {c.CallsPerSecond:F0} | {c.BytesAllocatedPerCall / 1024:F1} KB | {c.ExceptionsPerCall:F2} | {c.WorkItemsPerCall:F1} | {c.Gen0PerThousandCalls:F2} | {(c.ExceptionTypes.Count == 0 ? "none" : string.Join(", ", c.ExceptionTypes.Select(e => $"{e.Key} {e.Value:F2}")))} |");
+                    s.AppendLine(C, $"| {label} | {c.Calls} | {c.CallsPerSecond:F0} | {c.BytesAllocatedPerCall / 1024:F1} KB{(c.DroppedIntervals > 0 ? $" ({c.DroppedIntervals} glitched interval left out)" : "")} | {c.ExceptionsPerCall:F2} | {c.WorkItemsPerCall:F1} | {c.Gen0PerThousandCalls:F2} | {(c.ExceptionTypes.Count == 0 ? "none" : string.Join(", ", c.ExceptionTypes.Select(e => $"{e.Key} {e.Value:F2}")))} |");
                 }
             }
             s.AppendLine();
@@ -185,7 +185,7 @@ internal static class ReportWriter
         {
             var b = c.Baseline;
             var g = c.Subject;
-            s.AppendLine(C, $"| {c.Method} | {c.Connections} | {c.BaselineLabel} | {b.CallsPerSecond:F0} | {b.MeanMs:F3} | {b.P50Ms:F3} | {b.P90Ms:F3} | {b.P99Ms:F2} | {c.SubjectLabel} | {g.CallsPerSecond:F0} | {g.MeanMs:F3} | {g.P50Ms:F3} | {g.P90Ms:F3} | {g.P99Ms:F2} | +{c.AddedMs:F3} ms | {c.ThroughputRatio:F2}× |");
+            s.AppendLine(C, $"| {c.Method} | {c.Connections} | {c.BaselineLabel} | {b.CallsPerSecond:F0} | {b.MeanMs:F3} | {b.P50Ms:F3} | {b.P90Ms:F3} | {b.P99Ms:F2} | {c.SubjectLabel} | {g.CallsPerSecond:F0} | {g.MeanMs:F3} | {g.P50Ms:F3} | {g.P90Ms:F3} | {g.P99Ms:F2} | {Signed(c.AddedMs)} ms | {c.ThroughputRatio:F2}× |");
             if (b.Errors + g.Errors > 0)
             {
                 s.AppendLine(C, $"| | | errors | {b.Errors} | | | | | | {g.Errors} | {WebUtility.HtmlEncode(g.FirstError ?? b.FirstError)} | | | | | |");
@@ -242,4 +242,6 @@ internal static class ReportWriter
     }
 
     private static string F(double value, int digits) => value.ToString("F" + digits.ToString(C), C);
+
+    private static string Signed(double value) => value.ToString("+0.000;-0.000", C);
 }
