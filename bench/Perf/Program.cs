@@ -17,6 +17,8 @@ using Perf;
 //   --configuration C  which build of the gateway and the echo server to run (default Release)
 //   --profile          also a CPU sample of the gateway under tools/call load (.nettrace + top methods)
 //   --out DIR          where results go (default bench/results)
+//   --update-readme    rewrite the figures block of README's Performance section from this run (full mode)
+//   --note TEXT        the block's note on what was measured (default: "measured on a machine shared with other builds")
 //   --only a,b         phases: startup, anonymous, counters, auth (default: all)
 var options = PerfOptions.Parse(args);
 var root = RepositoryRoot.Path;
@@ -252,6 +254,11 @@ finally
 
 report.Seconds = clock.Elapsed.TotalSeconds;
 var written = ReportWriter.Write(report, options.OutDirectory);
+if (options.UpdateReadme && failure is null)
+{
+    ReadmeBlock.Update(Path.Combine(root, "README.md"), report, ReportWriter.Targets(report), options.Note);
+    Console.WriteLine("README.md: Performance figures rewritten from this run");
+}
 Console.WriteLine();
 Console.WriteLine(File.ReadAllText(written.Markdown));
 Console.WriteLine($"written: {written.Markdown}, {written.Json}, {written.Svg} ({report.Seconds:F0} s)");
@@ -274,6 +281,8 @@ internal sealed record PerfOptions
 {
     public bool Quick { get; init; }
     public bool Smoke { get; init; }
+    public bool UpdateReadme { get; init; }
+    public string Note { get; init; } = "measured on a machine shared with other builds";
     public string Configuration { get; init; } = "Release";
     public bool Profile { get; init; }
     public string OutDirectory { get; init; } = Path.Combine(RepositoryRoot.Path, "bench", "results");
@@ -304,11 +313,13 @@ internal sealed record PerfOptions
             {
                 "--quick" => options with { Quick = true },
                 "--smoke" => options with { Smoke = true },
+                "--update-readme" => options with { UpdateReadme = true },
+                "--note" when i + 1 < args.Length => options with { Note = args[++i] },
                 "--configuration" when i + 1 < args.Length => options with { Configuration = args[++i] },
                 "--profile" => options with { Profile = true },
                 "--out" when i + 1 < args.Length => options with { OutDirectory = Path.GetFullPath(args[++i]) },
                 "--only" when i + 1 < args.Length => options with { Only = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet() },
-                _ => throw new ArgumentException($"unknown argument '{args[i]}' (known: --quick, --smoke, --profile, --configuration C, --out DIR, --only startup,anonymous,counters,auth)"),
+                _ => throw new ArgumentException($"unknown argument '{args[i]}' (known: --quick, --smoke, --profile, --configuration C, --out DIR, --only startup,anonymous,counters,auth, --update-readme, --note TEXT)"),
             };
         }
         return options;
