@@ -20,11 +20,21 @@ namespace MasterMcp.Gateway;
 /// owns the session: a resumption reaching another instance is carried to the owner like any request of the session, and a
 /// session dies with its owner, so nothing would read events kept elsewhere. Each stream keeps at most
 /// <c>sessions.stream_buffer_events</c> events, each for at most the session idle timeout; a reader waits for the next write
-/// (no polling); a session's streams go when it ends. Event contents are never logged.
+/// (no polling); a session's streams go when it ends. Every POST answered over SSE leaves a finished stream: it stays
+/// resumable for <see cref="FinishedStreamGrace"/> (a client that lost the connection comes back at once), and a session
+/// keeps at most <see cref="FinishedStreamsPerSession"/> of them, so memory does not grow with the calls a session makes.
+/// Event contents are never logged.
 /// </summary>
 public sealed partial class SessionEventStreams : ISseEventStreamStore
 {
+    /// <summary>How long a finished stream (a POST answered) stays resumable, unless the idle timeout is shorter.</summary>
+    public static readonly TimeSpan FinishedStreamGrace = TimeSpan.FromSeconds(30);
+
+    /// <summary>Finished streams a session keeps; the oldest goes first.</summary>
+    public const int FinishedStreamsPerSession = 16;
+
     private readonly ConcurrentDictionary<string, EventStream> _streams = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<string>> _finished = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly IOptionsMonitor<GatewayOptions> _options;
     private readonly ILogger<SessionEventStreams> _logger;
@@ -84,17 +94,45 @@ public sealed partial class SessionEventStreams : ISseEventStreamStore
     {
         var now = _time.GetTimestamp();
         var keep = _options.CurrentValue.Sessions.IdleTimeout;
+        var finishedKeep = keep < FinishedStreamGrace ? keep : FinishedStreamGrace;
         foreach (var (key, stream) in _streams)
         {
-            if (stream.Expire(now, keep))
+            if (stream.Expire(now, keep, finishedKeep))
             {
                 _streams.TryRemove(key, out _);
             }
+        }
+        foreach (var (sessionId, keys) in _finished)
+        {
+            while (keys.TryPeek(out var key) && !_streams.ContainsKey(key))
+            {
+                keys.TryDequeue(out _);
+            }
+            if (keys.IsEmpty)
+            {
+                _finished.TryRemove(new KeyValuePair<string, ConcurrentQueue<string>>(sessionId, keys));
+            }
+        }
+    }
+
+    /// <summary>A stream's writer is done: past the per-session bound, the session's oldest finished stream goes.</summary>
+    private void Finished(EventStream stream)
+    {
+        if (!_streams.ContainsKey(stream.Key))
+        {
+            return;
+        }
+        var keys = _finished.GetOrAdd(stream.SessionId, _ => new ConcurrentQueue<string>());
+        keys.Enqueue(stream.Key);
+        while (keys.Count > FinishedStreamsPerSession && keys.TryDequeue(out var oldest))
+        {
+            _streams.TryRemove(oldest, out _);
         }
     }
 
     private void EndSession(string sessionId)
     {
+        _finished.TryRemove(sessionId, out _);
         foreach (var (key, stream) in _streams)
         {
             if (stream.SessionId == sessionId && _streams.TryRemove(key, out _))
@@ -133,6 +171,8 @@ public sealed partial class SessionEventStreams : ISseEventStreamStore
         private bool _completed;
         private bool _overflowLogged;
         private SseEventStreamMode _mode = mode;
+
+        public string Key => key;
 
         public string SessionId => sessionId;
 
@@ -201,10 +241,15 @@ public sealed partial class SessionEventStreams : ISseEventStreamStore
         {
             lock (_gate)
             {
+                if (_completed)
+                {
+                    return;
+                }
                 _completed = true;
                 _lastActivity = owner._time.GetTimestamp();
                 Pulse();
             }
+            owner.Finished(this);
         }
 
         public Resumption Holds(long after)
@@ -215,8 +260,11 @@ public sealed partial class SessionEventStreams : ISseEventStreamStore
             }
         }
 
-        /// <summary>Drops events older than <paramref name="keep"/>; true when the whole stream may go (ended and idle that long).</summary>
-        public bool Expire(long now, TimeSpan keep)
+        /// <summary>
+        /// Drops events older than <paramref name="keep"/>; true when the whole stream may go (ended and idle for
+        /// <paramref name="finishedKeep"/>).
+        /// </summary>
+        public bool Expire(long now, TimeSpan keep, TimeSpan finishedKeep)
         {
             lock (_gate)
             {
@@ -224,7 +272,7 @@ public sealed partial class SessionEventStreams : ISseEventStreamStore
                 {
                     _firstHeld = _events.Dequeue().Sequence + 1;
                 }
-                return _completed && owner._time.GetElapsedTime(_lastActivity, now) > keep;
+                return _completed && owner._time.GetElapsedTime(_lastActivity, now) > finishedKeep;
             }
         }
 

@@ -116,6 +116,58 @@ public sealed class SessionEventStreamsTests
     }
 
     [Fact]
+    public async Task FinishedStream_StaysResumableForTheGrace_ThenGoes_LongBeforeTheIdleTimeout_WhileTheLiveStreamKeepsItsEvents()
+    {
+        var live = await CreateAsync("s1");
+        var liveId = (await live.WriteEventAsync(Message(1))).EventId!;
+        await live.WriteEventAsync(Message(2));
+        var answered = await CreateAsync("s1", "post-1");
+        var answeredId = (await answered.WriteEventAsync(Message(1))).EventId!;
+        await answered.WriteEventAsync(Message(2));
+        await answered.DisposeAsync();
+
+        _time.Advance(SessionEventStreams.FinishedStreamGrace - TimeSpan.FromSeconds(1));
+        _store.Sweep();
+        Assert.Equal([2], await ReadAvailableAsync(answeredId));
+
+        _time.Advance(TimeSpan.FromSeconds(2));
+        _store.Sweep();
+        Assert.True(SessionEventStreams.FinishedStreamGrace < Idle);
+        Assert.Equal(SessionEventStreams.Resumption.Unknown, _store.Check(answeredId, "s1"));
+        Assert.Equal(SessionEventStreams.Resumption.Complete, _store.Check(liveId, "s1"));
+        Assert.Equal(1, _store.CountAfter(liveId));
+        Assert.Equal(1, _store.StreamCount);
+    }
+
+    [Fact]
+    public async Task ManyAnsweredCalls_LeaveAtMostTheBoundOfFinishedStreams_PerSession_TheNewestStayResumable()
+    {
+        var live = await CreateAsync("s1");
+        var liveId = (await live.WriteEventAsync(Message(1))).EventId!;
+        var other = await CreateAsync("s2", "post-other");
+        var otherId = (await other.WriteEventAsync(Message(1))).EventId!;
+        await other.WriteEventAsync(Message(2));
+        await other.DisposeAsync();
+        var ids = new List<string>();
+        for (var call = 0; call < 100; call++)
+        {
+            var answer = await CreateAsync("s1", "post-" + call);
+            ids.Add((await answer.WriteEventAsync(Message(1))).EventId!);
+            await answer.WriteEventAsync(Message(2));
+            await answer.DisposeAsync();
+        }
+
+        // No clock moved: the bound alone keeps memory flat however many calls a session makes.
+        Assert.Equal(1 + 1 + SessionEventStreams.FinishedStreamsPerSession, _store.StreamCount);
+        Assert.Equal(SessionEventStreams.Resumption.Unknown, _store.Check(ids[0], "s1"));
+        Assert.Equal(SessionEventStreams.Resumption.Unknown, _store.Check(ids[^(SessionEventStreams.FinishedStreamsPerSession + 1)], "s1"));
+        Assert.Equal([2], await ReadAvailableAsync(ids[^SessionEventStreams.FinishedStreamsPerSession]));
+        Assert.Equal([2], await ReadAvailableAsync(ids[^1]));
+        Assert.Equal(SessionEventStreams.Resumption.Complete, _store.Check(liveId, "s1"));
+        Assert.Equal([2], await ReadAvailableAsync(otherId));
+    }
+
+    [Fact]
     public async Task SessionEnd_DropsItsStreams_AndEndsTheirReaders_OthersStay()
     {
         var mine = await CreateAsync("s1");
