@@ -32,6 +32,8 @@ public sealed class AdminApiTests(AzuriteFixture azurite, AdminBed bed) : IClass
             ["backends"] = new JsonArray("beta"),
         }));
         config["storage"] = new JsonObject { ["table_prefix"] = "a" + Guid.NewGuid().ToString("N")[..12] };
+        // A browser origin trusted for MCP (CORS-style) is still not the admin console: admin changes must not follow it.
+        config["security"] = new JsonObject { ["allowed_origins"] = new JsonArray("http://partner.example") };
         _gateway = await GatewayInstance.StartAsync(config, azurite.ConnectionString, port: port);
         _admin = await bed.AdminTokenAsync(_gateway.McpUrl);
     }
@@ -252,6 +254,11 @@ public sealed class AdminApiTests(AzuriteFixture azurite, AdminBed bed) : IClass
         var (status, body) = await AdminBed.CallAsync(Base, HttpMethod.Post, "backends/beta/disable", _admin, origin: "http://evil.example");
         Assert.Equal(HttpStatusCode.Forbidden, status);
         Assert.Contains("evil.example", (string?)body!["message"], StringComparison.Ordinal);
+        Assert.Empty(_gateway.Services.GetRequiredService<MasterMcp.Admin.OverrideState>().Current.DisabledBackends);
+
+        (status, body) = await AdminBed.CallAsync(Base, HttpMethod.Post, "backends/beta/disable", _admin, origin: "http://partner.example");
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        Assert.Equal("cross_site_request", (string?)body!["error"]);
         Assert.Empty(_gateway.Services.GetRequiredService<MasterMcp.Admin.OverrideState>().Current.DisabledBackends);
 
         // The gateway's own origin is fine.
