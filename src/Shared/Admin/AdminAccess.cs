@@ -77,8 +77,8 @@ public sealed class AdminAccess(AuthSettingsProvider settings, BrowserSession br
 
     /// <summary>
     /// Refuses a state change that a foreign page could have caused: every POST whose <c>Origin</c> names another site;
-    /// and, for a browser (cookie or loopback) caller, a POST that does not come from the gateway's own pages or lacks
-    /// the CSRF token. Bearer-token callers are not browsers' ambient credentials, so they need no CSRF token.
+    /// and, for a browser (cookie, or loopback with an Origin or Referer) caller, a POST that does not come from the gateway's
+    /// own pages or lacks the CSRF token. Bearer-token callers and loopback tools without Origin need no CSRF token.
     /// </summary>
     public async Task CheckStateChangeAsync(HttpContext context, AdminCaller caller)
     {
@@ -87,7 +87,10 @@ public sealed class AdminAccess(AuthSettingsProvider settings, BrowserSession br
         {
             throw Forbidden("cross_site_request", $"Origin '{origin}' is not this gateway: admin changes are only accepted from the gateway's own pages.");
         }
-        if (caller.Via == AdminVia.Bearer)
+        // Bearer tokens are not ambient browser credentials; a loopback caller (auth.mode none) that sends neither Origin nor
+        // Referer is a local tool such as curl, not a browser (browsers send Origin with every form POST).
+        if (caller.Via == AdminVia.Bearer
+            || (caller.Via == AdminVia.Loopback && origin.Length == 0 && context.Request.Headers.Referer.Count == 0))
         {
             return;
         }
