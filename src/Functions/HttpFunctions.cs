@@ -95,6 +95,14 @@ public sealed class HttpFunctions(GatewayPipeline pipeline)
     public Task<IActionResult> Connect([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "connect")] HttpRequest request) =>
         RunAsync(request, GatewayRoutes.Connect);
 
+    [Function("admin-api")]
+    public Task<IActionResult> AdminApi([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", Route = "admin/api/{*path}")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.AdminApi);
+
+    [Function("admin")]
+    public Task<IActionResult> AdminConsole([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", Route = "admin/{*path}")] HttpRequest request) =>
+        RunAsync(request, GatewayRoutes.AdminConsole);
+
     [Function("connections")]
     public Task<IActionResult> Connections([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", Route = "connections")] HttpRequest request) =>
         RunAsync(request, GatewayRoutes.Connections);

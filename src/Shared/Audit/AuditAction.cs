@@ -23,4 +23,7 @@ public enum AuditAction
 
     /// <summary>A grant (token family) revoked, or a user's backend connection removed.</summary>
     Revocation,
+
+    /// <summary>An admin action through the admin console or API (disable/enable/reconnect a backend, delete a client, revoke a connection).</summary>
+    Admin,
 }

@@ -13,6 +13,7 @@ public static class AuditNames
         AuditAction.Consent => "oauth.consent",
         AuditAction.BackendConnect => "backend.connect",
         AuditAction.Revocation => "revocation",
+        AuditAction.Admin => "admin",
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, null),
     };
 

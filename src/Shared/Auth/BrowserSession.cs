@@ -26,7 +26,7 @@ public sealed class BrowserSession(AuthSettingsProvider settings, AuthStore stor
             return null;
         }
         var session = await store.GetAsync(AuthStore.BrowserSessions, TokenCrypto.Hash(value), AuthJsonContext.Default.BrowserSessionRecord, context.RequestAborted);
-        return session is null ? null : new GatewayUser(session.Value.Issuer, session.Value.Subject, [], null) { Name = session.Value.Name };
+        return session is null ? null : new GatewayUser(session.Value.Issuer, session.Value.Subject, [], null) { Name = session.Value.Name, Claims = session.Value.Claims ?? GatewayUser.NoClaims };
     }
 
     /// <summary>
@@ -67,10 +67,10 @@ public sealed class BrowserSession(AuthSettingsProvider settings, AuthStore stor
         var current = settings.Current;
         var handle = TokenCrypto.NewHandle();
         var lifetime = TimeSpan.FromMinutes(current.Auth.BrowserSessionLifetimeMinutes);
-        await store.AddAsync(AuthStore.BrowserSessions, TokenCrypto.Hash(handle), new BrowserSessionRecord(identity.Issuer, identity.Subject, identity.Name, time.GetUtcNow()),
+        await store.AddAsync(AuthStore.BrowserSessions, TokenCrypto.Hash(handle), new BrowserSessionRecord(identity.Issuer, identity.Subject, identity.Name, time.GetUtcNow()) { Claims = identity.Claims },
             AuthJsonContext.Default.BrowserSessionRecord, time.GetUtcNow() + lifetime, context.RequestAborted);
         context.Response.Cookies.Append(current.CookieName(SessionCookie), handle, CookieOptions(current, lifetime));
-        return new GatewayUser(identity.Issuer, identity.Subject, [], null) { Name = identity.Name };
+        return new GatewayUser(identity.Issuer, identity.Subject, [], null) { Name = identity.Name, Claims = identity.Claims ?? GatewayUser.NoClaims };
     }
 
     /// <summary>Ends the login session of this browser.</summary>

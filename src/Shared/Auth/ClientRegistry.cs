@@ -4,13 +4,14 @@ using MasterMcp.Storage;
 namespace MasterMcp.Auth;
 
 /// <summary>Finds clients: configured ones, dynamically registered ones (Table Storage), and metadata-document ones (fetched).</summary>
-public sealed class ClientRegistry(AuthSettingsProvider settings, AuthStore store, ClientMetadataDocuments documents, ISecretResolver secrets)
+public sealed class ClientRegistry(AuthSettingsProvider settings, AuthStore store, ClientMetadataDocuments documents, ISecretResolver secrets, Admin.OverrideState? overrides = null)
 {
     /// <summary>The client, or null when it is unknown. Throws <see cref="ClientMetadataDocumentException"/> when its document is unusable.</summary>
     public async Task<OAuthClient?> FindAsync(string clientId, CancellationToken cancellationToken)
     {
-        if (clientId.Length is 0 or > 2048)
+        if (clientId.Length is 0 or > 2048 || overrides?.IsClientDeleted(clientId) == true)
         {
+            // A client an admin deleted is unknown until restored, whether configured, registered or a metadata document.
             return null;
         }
         var configured = settings.Current.Auth.Clients.FirstOrDefault(c => c.ClientId == clientId);

@@ -30,6 +30,9 @@ public sealed record GatewayUser(string Issuer, string Subject, IReadOnlyList<st
 
     private static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> EmptyClaims = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
 
+    /// <summary>No claims besides issuer, subject and scopes.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> NoClaims => EmptyClaims;
+
     /// <summary>A stable, storage-safe identifier of the person: a hash of issuer and subject.</summary>
     public string Key { get; } = ComputeKey(Issuer, Subject);
 

@@ -19,7 +19,14 @@ public sealed class UpstreamLogin(AuthSettingsProvider settings, OidcMetadataCac
     public const string GitHubIssuer = "https://github.com";
 
     /// <summary>The identity the provider vouched for.</summary>
-    public sealed record Identity(string Issuer, string Subject, string? Name);
+    public sealed record Identity(string Issuer, string Subject, string? Name)
+    {
+        /// <summary>The id_token's <c>roles</c> and <c>groups</c> claims (what admin.roles matches), by claim name.</summary>
+        public IReadOnlyDictionary<string, IReadOnlyList<string>>? Claims { get; init; }
+    }
+
+    /// <summary>The id_token claims a browser login keeps: those <c>admin.roles</c> is matched against.</summary>
+    public static readonly IReadOnlyList<string> KeptClaims = ["roles", "groups"];
 
     private sealed record Provider(string Preset, string Issuer, string AuthorizationEndpoint, string TokenEndpoint, string? UserInfoEndpoint,
         string ClientId, string SecretReference, string SecretPath, IReadOnlyList<string> Scopes, string? MetadataUrl);
@@ -139,7 +146,9 @@ public sealed class UpstreamLogin(AuthSettingsProvider settings, OidcMetadataCac
             throw new UpstreamLoginException("the id_token's nonce does not match this login");
         }
         jwt.TryGetPayloadValue<string>("name", out var name);
-        return new Identity(jwt.Issuer, jwt.Subject, name);
+        var kept = KeptClaims.Select(type => (type, values: jwt.Claims.Where(c => c.Type == type).Select(c => c.Value).ToList()))
+            .Where(p => p.values.Count > 0).ToDictionary(p => p.type, p => (IReadOnlyList<string>)p.values, StringComparer.Ordinal);
+        return new Identity(jwt.Issuer, jwt.Subject, name) { Claims = kept.Count == 0 ? null : kept };
     }
 
     private static async Task<Identity> GitHubIdentityAsync(HttpClient http, Provider provider, string accessToken, CancellationToken cancellationToken)

@@ -35,6 +35,9 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     private readonly ConcurrentDictionary<(string Profile, string Backend), BackendClient> _profiles = new();
     private readonly IDisposable _subscription;
     private DefinitionSet _definitions;
+    // Backends an admin switched off at run time (Admin/RuntimeOverrides): left out as if removed from the configuration.
+    private IReadOnlySet<string> _disabled = new HashSet<string>(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _applyGate = new(1, 1);
 
     public BackendRegistry(GatewayConfigMonitor config, BackendConnector connector, ProgressRelay progress, MrtrBridge bridge, DownstreamSessions sessions, TimeProvider time, ILoggerFactory loggerFactory)
     {
@@ -359,13 +362,59 @@ public sealed partial class BackendRegistry : IAsyncDisposable
     }
 
     /// <summary>
+    /// Switches backends off (or on again) at run time: a disabled backend leaves <see cref="Definitions"/> exactly as if
+    /// a reload had removed it (its sessions close, <see cref="BackendsChanged"/> fires, clients get list_changed), and
+    /// returns when enabled. Reloads keep applying it until it is cleared.
+    /// </summary>
+    public async Task SetDisabledAsync(IReadOnlySet<string> disabled)
+    {
+        await _applyGate.WaitAsync();
+        try
+        {
+            Volatile.Write(ref _disabled, disabled.ToHashSet(StringComparer.Ordinal));
+            await ApplyDefinitionsAsync(_config.Snapshot.Backends);
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+    }
+
+    /// <summary>True when an admin switched this backend off at run time.</summary>
+    public bool IsDisabled(string backendId) => Volatile.Read(ref _disabled).Contains(backendId);
+
+    /// <summary>Closes and reopens the shared session of a backend (an admin's reconnect); the catalog lists it afresh.</summary>
+    public async Task ReconnectAsync(string backendId)
+    {
+        if (_shared.TryRemove(backendId, out var shared))
+        {
+            await shared.DisposeAsync();
+        }
+        ListChanged?.Invoke(backendId, "all");
+    }
+
+    private async Task ApplyAsync(ConfigChange change, CancellationToken cancellationToken)
+    {
+        await _applyGate.WaitAsync(cancellationToken);
+        try
+        {
+            await ApplyDefinitionsAsync(change.Current.Backends);
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+    }
+
+    /// <summary>
     /// Applies a reload: backends whose definition is unchanged keep their sessions (and stdio processes); changed and
     /// removed ones are closed (changed ones reconnect with the new definition on next use), added ones appear.
     /// </summary>
-    private async Task ApplyAsync(ConfigChange change, CancellationToken cancellationToken)
+    private async Task ApplyDefinitionsAsync(IReadOnlyList<BackendDefinition> configured)
     {
         var previous = Volatile.Read(ref _definitions);
-        var next = new DefinitionSet(change.Current.Backends);
+        var disabled = Volatile.Read(ref _disabled);
+        var next = new DefinitionSet([.. configured.Where(d => !disabled.Contains(d.Id))]);
         var changes = BackendChanges.Between(previous.InOrder, next.InOrder);
         Volatile.Write(ref _definitions, next);
         if (changes.IsEmpty)

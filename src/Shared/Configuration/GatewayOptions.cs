@@ -14,6 +14,9 @@ public sealed record GatewayOptions
     public CredentialOptions Credentials { get; set; } = new();
     public AuditOptions Audit { get; set; } = new();
     public TelemetryOptions Telemetry { get; set; } = new();
+
+    /// <summary>Who may use the admin console and API.</summary>
+    public AdminOptions Admin { get; set; } = new();
     public AuthOptions? Auth { get; set; }
 
     /// <summary>tool_exposure of <c>/mcp</c>: "all" (every tool listed) or "search" (only search_tools and call_tool).</summary>

@@ -20,6 +20,10 @@ public static class GatewayOptionsValidator
         {
             yield return problem;
         }
+        foreach (var problem in ValidateAdmin(options.Admin))
+        {
+            yield return problem;
+        }
         var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Servers.Count; i++)
         {
@@ -64,6 +68,27 @@ public static class GatewayOptionsValidator
             foreach (var problem in BackendAuthValidator.Validate(server, at, options))
             {
                 yield return problem;
+            }
+        }
+    }
+
+    // admin.subjects and admin.roles compare exactly (ordinal): a stray space or a duplicate is a typo, not an intent.
+    private static IEnumerable<(string Path, string Message)> ValidateAdmin(AdminOptions admin)
+    {
+        foreach (var (key, values) in new[] { ("subjects", admin.Subjects), ("roles", admin.Roles) })
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < values.Count; i++)
+            {
+                var at = "admin." + key + "[" + i.ToString(CultureInfo.InvariantCulture) + "]";
+                if (string.IsNullOrWhiteSpace(values[i]) || values[i].Trim() != values[i])
+                {
+                    yield return (at, $"'{values[i]}' is empty or has leading or trailing spaces; values are compared exactly");
+                }
+                else if (!seen.Add(values[i]))
+                {
+                    yield return (at, $"'{values[i]}' is listed more than once");
+                }
             }
         }
     }

@@ -36,12 +36,17 @@ public static class GatewayRoutes
     public static readonly GatewayRoute Connect = Open("connect", "connect", typeof(Credentials.ConnectEndpoint));
     public static readonly GatewayRoute Connections = Open("connections", "connections", typeof(Credentials.ConnectionsEndpoint), "GET", "POST");
 
+    // The admin API and console (Admin/): the handlers decide who is an admin (browser login or a bearer token with the
+    // admin scope), so a token is optional here; a token that is sent must be valid. Origin and Host are checked.
+    public static readonly GatewayRoute AdminApi = new("admin-api", "admin/api/{*path}", ["GET", "POST"], typeof(Admin.AdminApiEndpoint)) { Authentication = RouteAuthentication.Optional, ChecksOrigin = true };
+    public static readonly GatewayRoute AdminConsole = new("admin", "admin/{*path}", ["GET", "POST"], typeof(Admin.AdminConsoleEndpoint)) { Authentication = RouteAuthentication.Optional, ChecksOrigin = true };
+
     /// <summary>Every route, in the order they are matched.</summary>
     public static IReadOnlyList<GatewayRoute> All { get; } =
     [
         Health, Ready, Capabilities, Metrics, Mcp, McpVirtual,
         ProtectedResourceMetadata, ProtectedResourceMetadataMcp, ProtectedResourceMetadataVirtual, AuthorizationServerMetadata, OpenIdConfiguration, Jwks,
-        Authorize, Token, Register, Revoke, Consent, LoginCallback, Login, Session, Connect, Connections,
+        Authorize, Token, Register, Revoke, Consent, LoginCallback, Login, Session, Connect, Connections, AdminApi, AdminConsole,
     ];
 
     private static GatewayRoute Open(string name, string template, Type handler, params string[] methods) =>

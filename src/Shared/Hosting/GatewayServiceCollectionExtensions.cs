@@ -1,3 +1,4 @@
+using MasterMcp.Admin;
 using MasterMcp.Audit;
 using MasterMcp.Auth;
 using MasterMcp.Configuration;
@@ -45,6 +46,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddBackendCredentials();
         services.AddGatewayAuth();
         services.AddScaleout(startup);
+        services.AddAdmin();
         services.AddMcpGateway(options);
         services.AddGatewayTelemetry(startup);
         Observability.ConsentRequiredLogFilter.Register(services);

@@ -68,6 +68,34 @@ public sealed partial class RedisBackplane : IAsyncDisposable
         return await redis.GetSubscriber().PublishAsync(Channel(instanceId), message);
     }
 
+    /// <summary>
+    /// Delivers every message published with <see cref="BroadcastAsync"/> on <paramref name="topic"/> to <paramref name="onMessage"/>
+    /// (every instance subscribes; used for changes all instances must apply, such as admin overrides).
+    /// </summary>
+    public async Task SubscribeBroadcastAsync(string topic, Func<ReadOnlyMemory<byte>, Task> onMessage, CancellationToken cancellationToken)
+    {
+        var redis = await ConnectAsync(cancellationToken);
+        var queue = await redis.GetSubscriber().SubscribeAsync(BroadcastChannel(topic));
+        queue.OnMessage(async message =>
+        {
+            try
+            {
+                await onMessage((ReadOnlyMemory<byte>)message.Message);
+            }
+            catch (Exception ex)
+            {
+                LogDispatchFailed(_logger, ex);
+            }
+        });
+    }
+
+    /// <summary>Publishes to every instance subscribed to <paramref name="topic"/>; returns how many received it.</summary>
+    public async Task<long> BroadcastAsync(string topic, ReadOnlyMemory<byte> message)
+    {
+        var redis = await ConnectAsync(CancellationToken.None);
+        return await redis.GetSubscriber().PublishAsync(BroadcastChannel(topic), message);
+    }
+
     /// <summary>How many subscribers an instance's channel has (0: that instance is gone).</summary>
     public async Task<long> ListenersAsync(string instanceId)
     {
@@ -123,6 +151,8 @@ public sealed partial class RedisBackplane : IAsyncDisposable
     }
 
     private RedisChannel Channel(string instanceId) => RedisChannel.Literal(_prefix + "instance:" + instanceId);
+
+    private RedisChannel BroadcastChannel(string topic) => RedisChannel.Literal(_prefix + "broadcast:" + topic);
 
     private async ValueTask<ConnectionMultiplexer> ConnectAsync(CancellationToken cancellationToken)
     {

@@ -39,7 +39,7 @@ const { default: Provider } = await import(pathToFileURL(path.join(modules, 'oid
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), use: 'sig', alg: 'RS256' };
-const resourceScopes = 'mcp other';
+const resourceScopes = 'mcp other admin';
 const backendMode = args.includes('--backend');
 const accessTtl = Number(arg('--access-ttl') ?? 300);
 const exchangeTrust = arg('--exchange-trust');

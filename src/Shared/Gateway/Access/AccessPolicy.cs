@@ -26,7 +26,7 @@ public sealed class AccessPolicy
 
     /// <summary>Compiles the access part of a configuration.</summary>
     public static AccessPolicy From(GatewayOptions options) => new(
-        [.. options.Policies.Select(Rule.From)],
+        [.. options.Policies.Select((p, i) => Rule.From(p, i))],
         options.PolicyDefault != "deny",
         options.Servers.Where(s => s.RequiredScopes is { Count: > 0 }).ToDictionary(s => s.Id, s => s.RequiredScopes!, StringComparer.Ordinal));
 
@@ -82,6 +82,31 @@ public sealed class AccessPolicy
             }
             return allowed || _allowByDefault;
         }
+
+        /// <summary>
+        /// Why this item is hidden from the user — the backend's <c>required_scopes</c>, the deny rule (by name or
+        /// <c>policies[i]</c>), or <c>policy_default</c> — or null when it is visible. Same precedence as <see cref="Allows"/>.
+        /// </summary>
+        public string? WhyHidden(CatalogItemKind kind, string publicName, string backendId)
+        {
+            if (_deniedBackends.Contains(backendId))
+            {
+                return $"servers[id={backendId}].required_scopes: the user lacks a required scope";
+            }
+            var allowed = false;
+            foreach (var rule in _rules)
+            {
+                if (rule.Covers(kind, publicName, backendId))
+                {
+                    if (rule.Deny)
+                    {
+                        return rule.Label + ": deny";
+                    }
+                    allowed = true;
+                }
+            }
+            return allowed || _allowByDefault ? null : "policy_default: deny (no allow rule covers it)";
+        }
     }
 
     internal sealed class Rule
@@ -108,14 +133,20 @@ public sealed class AccessPolicy
 
         public bool Deny { get; }
 
+        /// <summary>The rule as an admin finds it in the file: <c>policies[i]</c> plus its name when it has one.</summary>
+        public string Label { get; private init; } = "";
+
         private bool HasCriteria => _subjects is not null || _claims.Length > 0 || _scopes.Count > 0;
 
-        public static Rule From(PolicyOptions options) => new(
+        public static Rule From(PolicyOptions options, int index) => new(
             options.Effect == "deny",
             options.Match?.Subjects is { Count: > 0 } subjects ? new GlobList(subjects) : null,
             [.. (options.Match?.Claims ?? new Dictionary<string, IReadOnlyList<string>>()).Select(p => (p.Key, p.Value.ToHashSet(StringComparer.Ordinal)))],
             options.Match?.Scopes ?? [],
-            new GlobList(options.Backends), new GlobList(options.Tools), new GlobList(options.Resources), new GlobList(options.Prompts));
+            new GlobList(options.Backends), new GlobList(options.Tools), new GlobList(options.Resources), new GlobList(options.Prompts))
+        {
+            Label = "policies[" + index.ToString(System.Globalization.CultureInfo.InvariantCulture) + "]" + (options.Name is { Length: > 0 } name ? " (" + name + ")" : ""),
+        };
 
         /// <summary>Every criterion holds for the user; a rule without criteria applies to everyone, a user-less request matches no criteria.</summary>
         public bool Applies(GatewayUser? user)
