@@ -1,4 +1,9 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -8,6 +13,11 @@ namespace MasterMcp.Auth;
 /// Validates bearer tokens: in jwt mode against the external issuer's JWKS (refetched once when a token names an unknown
 /// key), in gateway mode against our own signing keys and the revocations of their grant. Checks signature, issuer,
 /// audience (the resource), exp/nbf with skew.
+/// Validated tokens are cached by the SHA-256 of the token together with the audiences accepted where it was presented
+/// (so a token validated for one virtual server is validated afresh at another), each for <c>auth.token_cache_seconds</c>
+/// at most and never past its expiry; the cache is dropped wholesale when the configuration or the issuer's key set
+/// changes (a JWKS refresh that removed a key refuses that key's tokens at once). Lifetime and, in gateway mode, the
+/// revocation of the token's grant are checked on every request, cached or not.
 /// </summary>
 public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMetadataCache metadata, SigningKeys signingKeys, GrantRevocations revocations, TimeProvider time)
 {
@@ -18,7 +28,21 @@ public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMeta
         SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
     ];
 
+    // Bounds the cache: past this many entries the expired ones are dropped, and if that is not enough, all of them.
+    private const int MaxCachedTokens = 10_000;
+
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
+    private readonly ConcurrentDictionary<CacheKey, Cached> _cache = new();
+    private long _signatureValidations;
+
+    /// <summary>How many tokens had their signature checked (cache misses); what tests observe the cache by.</summary>
+    public long SignatureValidations => Interlocked.Read(ref _signatureValidations);
+
+    // The token is never a key: its SHA-256 (as two 128-bit halves) and the audiences it was accepted for are.
+    private readonly record struct CacheKey(UInt128 First, UInt128 Second, string Audiences);
+
+    // Keys identifies the key set the signature was checked against (gateway: the settings; jwt: the issuer's metadata).
+    private sealed record Cached(GatewayUser User, DateTime ValidTo, DateTime ValidFrom, string? GrantId, AuthSettings Settings, object Keys, DateTimeOffset Until);
 
     /// <summary>The outcome: a user, or why the token was refused.</summary>
     public sealed record Result(GatewayUser? User, string? Error);
@@ -27,6 +51,33 @@ public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMeta
     public async Task<Result> ValidateAsync(string token, CancellationToken cancellationToken, IReadOnlyList<string>? audiences = null)
     {
         var current = settings.Current;
+        var cacheFor = TimeSpan.FromSeconds(current.Auth.TokenCacheSeconds);
+        if (cacheFor <= TimeSpan.Zero)
+        {
+            return await ValidateUncachedAsync(token, current, audiences, null, cancellationToken);
+        }
+        var key = KeyOf(token, audiences is null ? current.Audience : string.Join('\n', audiences));
+        var keys = current.IsGateway ? current : (object)await metadata.GetAsync(MetadataUrl(current), cancellationToken);
+        if (_cache.TryGetValue(key, out var cached) && ReferenceEquals(cached.Settings, current) && ReferenceEquals(cached.Keys, keys) && time.GetUtcNow() < cached.Until)
+        {
+            if (CheckLifetime(cached.ValidTo, cached.ValidFrom, current.ClockSkew) is { } lifetimeError)
+            {
+                _cache.TryRemove(new KeyValuePair<CacheKey, Cached>(key, cached));
+                return new Result(null, lifetimeError);
+            }
+            if (cached.GrantId is not null && await revocations.IsRevokedAsync(cached.GrantId, cancellationToken))
+            {
+                _cache.TryRemove(new KeyValuePair<CacheKey, Cached>(key, cached));
+                return new Result(null, "the token's authorization was revoked");
+            }
+            return new Result(cached.User, null);
+        }
+        return await ValidateUncachedAsync(token, current, audiences, (key, keys, cacheFor), cancellationToken);
+    }
+
+    private async Task<Result> ValidateUncachedAsync(string token, AuthSettings current, IReadOnlyList<string>? audiences, (CacheKey Key, object Keys, TimeSpan For)? cache, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _signatureValidations);
         if (!_handler.CanReadToken(token))
         {
             return new Result(null, "the token is not a JWT");
@@ -39,7 +90,7 @@ public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMeta
         }
         else
         {
-            var metadataUrl = current.Auth.Jwt.MetadataUrl ?? OidcMetadataCache.DiscoveryUrl(current.Issuer);
+            var metadataUrl = MetadataUrl(current);
             var config = await metadata.GetAsync(metadataUrl, cancellationToken);
             result = await _handler.ValidateTokenAsync(token, Parameters(current, config.SigningKeys, audiences));
             if (!result.IsValid && result.Exception is SecurityTokenSignatureKeyNotFoundException)
@@ -49,13 +100,15 @@ public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMeta
                 config = await metadata.GetAsync(metadataUrl, cancellationToken);
                 result = await _handler.ValidateTokenAsync(token, Parameters(current, config.SigningKeys, audiences));
             }
+            // The key set actually used: a refresh above replaced it, and the entry must belong to the new one.
+            cache = cache is { } c ? c with { Keys = config } : null;
         }
         if (!result.IsValid)
         {
             return new Result(null, Describe(result.Exception));
         }
         var jwt = (JsonWebToken)result.SecurityToken;
-        var lifetimeError = CheckLifetime(jwt, current.ClockSkew);
+        var lifetimeError = CheckLifetime(jwt.ValidTo, jwt.ValidFrom, current.ClockSkew);
         if (lifetimeError is not null)
         {
             return new Result(null, lifetimeError);
@@ -65,7 +118,8 @@ public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMeta
         {
             return new Result(null, "the token has no subject");
         }
-        if (current.IsGateway && Claim(result.ClaimsIdentity, GrantRevocations.ClaimType) is { } grantId && await revocations.IsRevokedAsync(grantId, cancellationToken))
+        var grantId = current.IsGateway ? Claim(result.ClaimsIdentity, GrantRevocations.ClaimType) : null;
+        if (grantId is not null && await revocations.IsRevokedAsync(grantId, cancellationToken))
         {
             return new Result(null, "the token's authorization was revoked");
         }
@@ -73,7 +127,57 @@ public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMeta
         var clientId = Claim(result.ClaimsIdentity, "client_id") ?? Claim(result.ClaimsIdentity, "azp");
         // Gateway tokens carry the upstream issuer, which (with sub) identifies the person.
         var issuer = current.IsGateway ? Claim(result.ClaimsIdentity, "idp") ?? jwt.Issuer : jwt.Issuer;
-        return new Result(new GatewayUser(issuer, subject, scopes, clientId) { Name = Claim(result.ClaimsIdentity, "name"), Claims = OtherClaims(result.ClaimsIdentity) }, null);
+        var user = new GatewayUser(issuer, subject, scopes, clientId) { Name = Claim(result.ClaimsIdentity, "name"), Claims = OtherClaims(result.ClaimsIdentity) };
+        if (cache is { } entry)
+        {
+            var now = time.GetUtcNow();
+            var until = now + entry.For;
+            var expires = new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero);
+            Remember(entry.Key, new Cached(user, jwt.ValidTo, jwt.ValidFrom, grantId, current, entry.Keys, until < expires ? until : expires), now);
+        }
+        return new Result(user, null);
+    }
+
+    private static string MetadataUrl(AuthSettings current) => current.Auth.Jwt.MetadataUrl ?? OidcMetadataCache.DiscoveryUrl(current.Issuer);
+
+    private void Remember(CacheKey key, Cached entry, DateTimeOffset now)
+    {
+        if (_cache.Count >= MaxCachedTokens)
+        {
+            foreach (var (k, v) in _cache)
+            {
+                if (now >= v.Until || !ReferenceEquals(v.Settings, entry.Settings))
+                {
+                    _cache.TryRemove(new KeyValuePair<CacheKey, Cached>(k, v));
+                }
+            }
+            if (_cache.Count >= MaxCachedTokens)
+            {
+                _cache.Clear();
+            }
+        }
+        _cache[key] = entry;
+    }
+
+    private static CacheKey KeyOf(string token, string audiences)
+    {
+        var length = Encoding.UTF8.GetMaxByteCount(token.Length);
+        var rented = length > 2048 ? ArrayPool<byte>.Shared.Rent(length) : null;
+        try
+        {
+            Span<byte> bytes = rented ?? stackalloc byte[length];
+            var written = Encoding.UTF8.GetBytes(token, bytes);
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(bytes[..written], hash);
+            return new CacheKey(MemoryMarshal.Read<UInt128>(hash), MemoryMarshal.Read<UInt128>(hash[16..]), audiences);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     private static TokenValidationParameters Parameters(AuthSettings current, IEnumerable<SecurityKey> keys, IReadOnlyList<string>? audiences) => new()
@@ -89,18 +193,18 @@ public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMeta
         TryAllIssuerSigningKeys = false,
     };
 
-    private string? CheckLifetime(JsonWebToken jwt, TimeSpan skew)
+    private string? CheckLifetime(DateTime validTo, DateTime validFrom, TimeSpan skew)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        if (jwt.ValidTo == DateTime.MinValue)
+        if (validTo == DateTime.MinValue)
         {
             return "the token has no expiry";
         }
-        if (jwt.ValidTo + skew < now)
+        if (validTo + skew < now)
         {
             return "the token expired";
         }
-        if (jwt.ValidFrom != DateTime.MinValue && jwt.ValidFrom - skew > now)
+        if (validFrom != DateTime.MinValue && validFrom - skew > now)
         {
             return "the token is not valid yet";
         }

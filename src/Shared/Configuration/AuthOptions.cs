@@ -47,6 +47,12 @@ public sealed record AuthOptions
     /// <summary>gateway mode: how long /mcp trusts its last look at whether a token's grant was revoked (on another instance).</summary>
     public int RevocationCheckSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// How long /mcp trusts a token whose signature it checked, at most (never past the token's expiry); 0 checks the
+    /// signature on every request. Expiry, audience and (gateway mode) revocation are checked on every request either way.
+    /// </summary>
+    public int TokenCacheSeconds { get; set; } = 60;
+
     /// <summary>Whether /register accepts RFC 7591 dynamic registrations.</summary>
     public bool DynamicRegistration { get; set; } = true;
 

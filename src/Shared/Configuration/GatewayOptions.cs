@@ -145,6 +145,13 @@ public sealed record CredentialOptions
 
     /// <summary>How often expired token rows are removed on the standalone host (the Functions host uses a timer trigger).</summary>
     public int CleanupIntervalMinutes { get; set; } = 15;
+
+    /// <summary>
+    /// How long an instance uses its in-memory copy of a user's decrypted backend tokens before reading the store again
+    /// (never past the access token's expiry); a connection removed or refreshed on another instance is seen within this
+    /// time (on this instance at once). 0 reads the store every time.
+    /// </summary>
+    public int CacheSeconds { get; set; } = 5;
 }
 
 /// <summary>The audit trail: one event per MCP call and per OAuth grant, consent, backend connection and revocation.</summary>

@@ -65,7 +65,8 @@ public sealed partial class BackendCredentials(TokenVault vault, RefreshLease le
             var delay = TimeSpan.FromMilliseconds(50);
             while (true)
             {
-                var current = await vault.GetAsync(user, definition.Id, cancellationToken) ?? throw new ConsentRequiredException(definition.Id, "not connected");
+                // From the store, not the in-memory copy: another instance may have refreshed (or removed) the tokens.
+                var current = await vault.ReadAsync(user, definition.Id, cancellationToken) ?? throw new ConsentRequiredException(definition.Id, "not connected");
                 if (IsNewerAndUnexpired(current, staleAccessToken))
                 {
                     return current;
@@ -81,7 +82,7 @@ public sealed partial class BackendCredentials(TokenVault vault, RefreshLease le
                     try
                     {
                         // Re-read under the lease: another instance may have refreshed between our read and the lease.
-                        current = await vault.GetAsync(user, definition.Id, cancellationToken) ?? throw new ConsentRequiredException(definition.Id, "not connected");
+                        current = await vault.ReadAsync(user, definition.Id, cancellationToken) ?? throw new ConsentRequiredException(definition.Id, "not connected");
                         if (IsNewerAndUnexpired(current, staleAccessToken))
                         {
                             return current;

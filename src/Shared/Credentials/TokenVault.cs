@@ -1,8 +1,11 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MasterMcp.Configuration;
 using MasterMcp.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace MasterMcp.Credentials;
 
@@ -10,44 +13,131 @@ namespace MasterMcp.Credentials;
 /// Per-user backend tokens in Table Storage. Keys are hashes of (issuer, subject) and of the backend id; the value is the
 /// token set encrypted with AES-256-GCM under the current key of <see cref="TokenKeyRing"/>, bound to its row. Only the
 /// expiry is stored in clear, so expired rows can be removed without decrypting.
+/// Decrypted token sets found or written here are kept in process memory (never anywhere else) for
+/// <c>credentials.cache_seconds</c> and never past the access token's expiry, so a call reads the store at most once
+/// (usually not at all); this instance's own writes and deletes replace or drop the copy at once, another instance's are
+/// seen within that time. <see cref="ReadAsync"/> always reads the store (refreshes need the latest row).
 /// </summary>
-public sealed partial class TokenVault(IStoreFactory stores, TokenProtector protector, TimeProvider time, ILogger<TokenVault> logger)
+public sealed partial class TokenVault(IStoreFactory stores, TokenProtector protector, TimeProvider time, ILogger<TokenVault> logger, IOptionsMonitor<GatewayOptions>? options = null)
 {
     /// <summary>The logical table name.</summary>
     public const string TableName = "tokens";
 
+    // Bounds the in-memory copies: past this many, the expired ones are dropped, and if that is not enough, all of them.
+    private const int MaxCached = 10_000;
+
+    private readonly ConcurrentDictionary<(string User, string Backend), Cached> _cache = new();
+    // Bumped by every write and delete: a store read that began before one must not cache what it found.
+    private long _generation;
+    private long _storeReads;
+
+    private sealed record Cached(TokenSet Tokens, DateTimeOffset Until);
+
     private ITableStore Table => stores.GetTable(TableName);
 
-    /// <summary>The token set of a user for a backend, or null.</summary>
-    public async Task<TokenSet?> GetAsync(UserIdentity user, string backendId, CancellationToken cancellationToken = default)
+    /// <summary>How many times this vault read a token row from the store (what tests observe the cache by).</summary>
+    public long StoreReads => Interlocked.Read(ref _storeReads);
+
+    /// <summary>The token set of a user for a backend, or null: from memory while the copy is fresh, else from the store.</summary>
+    public Task<TokenSet?> GetAsync(UserIdentity user, string backendId, CancellationToken cancellationToken = default) =>
+        _cache.TryGetValue((user.StorageKey, backendId), out var cached) && time.GetUtcNow() < cached.Until
+            ? Task.FromResult<TokenSet?>(cached.Tokens)
+            : ReadAsync(user, backendId, cancellationToken);
+
+    /// <summary>The token set of a user for a backend as the store has it now (another instance may have changed it), or null.</summary>
+    public async Task<TokenSet?> ReadAsync(UserIdentity user, string backendId, CancellationToken cancellationToken = default)
     {
+        var generation = Interlocked.Read(ref _generation);
+        Interlocked.Increment(ref _storeReads);
         var row = await Table.GetAsync(user.StorageKey, RowKey(backendId), VaultJsonContext.Default.StoredTokenRow, cancellationToken);
-        if (row is null)
+        TokenSet? tokens = null;
+        if (row is not null)
         {
-            return null;
+            try
+            {
+                var json = protector.Unprotect(row.Value.Protected, AssociatedData(user, backendId));
+                tokens = JsonSerializer.Deserialize(json, VaultJsonContext.Default.TokenSet);
+            }
+            catch (CryptographicException ex)
+            {
+                LogUnreadable(logger, backendId, ex.Message);
+            }
         }
-        try
+        if (tokens is null)
         {
-            var json = protector.Unprotect(row.Value.Protected, AssociatedData(user, backendId));
-            return JsonSerializer.Deserialize(json, VaultJsonContext.Default.TokenSet);
+            _cache.TryRemove((user.StorageKey, backendId), out _);
         }
-        catch (CryptographicException ex)
+        else if (Interlocked.Read(ref _generation) == generation)
         {
-            LogUnreadable(logger, backendId, ex.Message);
-            return null;
+            Remember(user, backendId, tokens);
         }
+        return tokens;
     }
 
     /// <summary>Stores (replaces) the token set of a user for a backend.</summary>
-    public Task SaveAsync(UserIdentity user, string backendId, TokenSet tokens, CancellationToken cancellationToken = default)
+    public async Task SaveAsync(UserIdentity user, string backendId, TokenSet tokens, CancellationToken cancellationToken = default)
     {
         var row = Protect(user, backendId, tokens);
-        return Table.UpsertAsync(user.StorageKey, RowKey(backendId), row, VaultJsonContext.Default.StoredTokenRow, row.ExpiresAt, cancellationToken);
+        Forget(user, backendId);
+        await Table.UpsertAsync(user.StorageKey, RowKey(backendId), row, VaultJsonContext.Default.StoredTokenRow, row.ExpiresAt, cancellationToken);
+        Interlocked.Increment(ref _generation);
+        Remember(user, backendId, tokens);
     }
 
     /// <summary>Forgets a user's tokens for a backend.</summary>
-    public Task<bool> DeleteAsync(UserIdentity user, string backendId, CancellationToken cancellationToken = default) =>
-        Table.DeleteAsync(user.StorageKey, RowKey(backendId), cancellationToken: cancellationToken);
+    public async Task<bool> DeleteAsync(UserIdentity user, string backendId, CancellationToken cancellationToken = default)
+    {
+        Forget(user, backendId);
+        try
+        {
+            return await Table.DeleteAsync(user.StorageKey, RowKey(backendId), cancellationToken: cancellationToken);
+        }
+        finally
+        {
+            // Again after the delete: a read that raced with it must not leave the old tokens behind.
+            Forget(user, backendId);
+        }
+    }
+
+    private void Forget(UserIdentity user, string backendId)
+    {
+        Interlocked.Increment(ref _generation);
+        _cache.TryRemove((user.StorageKey, backendId), out _);
+    }
+
+    private void Remember(UserIdentity user, string backendId, TokenSet tokens)
+    {
+        var seconds = options?.CurrentValue.Credentials.CacheSeconds ?? 0;
+        if (seconds <= 0)
+        {
+            return;
+        }
+        var now = time.GetUtcNow();
+        var until = now + TimeSpan.FromSeconds(seconds);
+        if (tokens.ExpiresAt is { } expires && expires < until)
+        {
+            until = expires;
+        }
+        if (until <= now)
+        {
+            return;
+        }
+        if (_cache.Count >= MaxCached)
+        {
+            foreach (var (key, entry) in _cache)
+            {
+                if (now >= entry.Until)
+                {
+                    _cache.TryRemove(new KeyValuePair<(string, string), Cached>(key, entry));
+                }
+            }
+            if (_cache.Count >= MaxCached)
+            {
+                _cache.Clear();
+            }
+        }
+        _cache[(user.StorageKey, backendId)] = new Cached(tokens, until);
+    }
 
     /// <summary>The backends a user has tokens for (their connections).</summary>
     public async Task<IReadOnlyList<string>> BackendsOfAsync(UserIdentity user, CancellationToken cancellationToken = default)

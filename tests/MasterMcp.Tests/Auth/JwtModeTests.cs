@@ -88,8 +88,12 @@ public sealed class JwtModeTests(AzuriteFixture azurite) : IAsyncLifetime
         time.SetUtcNow(new DateTimeOffset(lifetime.IssuedAt, TimeSpan.Zero));
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(gateway, token)).Status);
 
+        // The second request is served from the validated-token cache, and the expiry still applies to it.
+        var validator = gateway.Services.GetRequiredService<MasterMcp.Auth.AccessTokenValidator>();
+        var validations = validator.SignatureValidations;
         time.SetUtcNow(new DateTimeOffset(lifetime.ValidTo, TimeSpan.Zero) - TimeSpan.FromSeconds(1));
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(gateway, token)).Status);
+        Assert.Equal(validations, validator.SignatureValidations);
         time.Advance(TimeSpan.FromSeconds(2));
         await AssertRefusedAsync(gateway, resource, token, HttpStatusCode.Unauthorized, "invalid_token", "expired");
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using MasterMcp.Tests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MasterMcp.Tests.Auth;
 
@@ -72,8 +73,12 @@ public sealed class TwoInstanceTests(AzuriteFixture azurite)
         var (status, tokens) = await AuthTestKit.RedeemAsync(a.BaseUrl, clientId, secret, code, verifier);
         Assert.Equal(HttpStatusCode.OK, status);
         var access = tokens["access_token"]!.GetValue<string>();
-        // B has looked at the grant: it is cached there as "not revoked".
+        // B has looked at the grant: it is cached there as "not revoked", and the token itself as validated.
         Assert.Equal(HttpStatusCode.OK, await AuthTestKit.McpStatusAsync(b.BaseUrl, access));
+        var validatorOnB = b.Services.GetRequiredService<MasterMcp.Auth.AccessTokenValidator>();
+        var validations = validatorOnB.SignatureValidations;
+        Assert.Equal(HttpStatusCode.OK, await AuthTestKit.McpStatusAsync(b.BaseUrl, access));
+        Assert.Equal(validations, validatorOnB.SignatureValidations);
 
         // Refresh-token reuse on A revokes the grant.
         var refresh = new Dictionary<string, string>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using MasterMcp.Credentials;
 using MasterMcp.Tests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MasterMcp.Tests.Credentials;
 
@@ -21,10 +22,9 @@ public sealed partial class RefreshLeaseTests(AzuriteFixture azurite)
             Assert.Equal(HttpStatusCode.OK, status);
         }
         var carol = new UserIdentity(bed.Idp.Issuer, "carol");
-        var vault = bed.Vault();
         Assert.Equal(0, Refreshes(bed));
 
-        await ExpireAsync(vault, carol);
+        await ExpireAsync(bed, carol);
         var clients = new List<ModelContextProtocol.Client.McpClient>();
         for (var i = 0; i < 10; i++)
         {
@@ -39,7 +39,7 @@ public sealed partial class RefreshLeaseTests(AzuriteFixture azurite)
             Assert.DoesNotContain("GRANT_ERROR", bed.BackendIdp.Output, StringComparison.Ordinal);
 
             // The rotated refresh token still works later.
-            await ExpireAsync(vault, carol);
+            await ExpireAsync(bed, carol);
             Assert.Contains("sub=carol", await DelegatedFlowTests.TextAsync(clients[1], "prot__whoami"), StringComparison.Ordinal);
             await bed.BackendIdp.SyncAsync();
             Assert.Equal(2, Refreshes(bed));
@@ -77,7 +77,10 @@ public sealed partial class RefreshLeaseTests(AzuriteFixture azurite)
         {
             // The same 8-second token, just expired; refresh_before_seconds stays at its default of 60.
             var now = DateTimeOffset.UtcNow;
-            await vault.SaveAsync(erin, "prot", issued with { IssuedAt = now.AddSeconds(-9), ExpiresAt = now.AddSeconds(-1) });
+            foreach (var instanceVault in InstanceVaults(bed))
+            {
+                await instanceVault.SaveAsync(erin, "prot", issued with { IssuedAt = now.AddSeconds(-9), ExpiresAt = now.AddSeconds(-1) });
+            }
             var results = await Task.WhenAll(clients.Select(c => DelegatedFlowTests.TextAsync(c, "prot__whoami")));
             Assert.All(results, r => Assert.Contains("sub=erin", r, StringComparison.Ordinal));
             await bed.BackendIdp.SyncAsync();
@@ -117,18 +120,27 @@ public sealed partial class RefreshLeaseTests(AzuriteFixture azurite)
         var dave = new UserIdentity(bed.Idp.Issuer, "dave");
         var vault = bed.Vault();
         var tokens = (await vault.GetAsync(dave, "prot"))!;
-        await vault.SaveAsync(dave, "prot", tokens with { RefreshToken = "not-a-valid-refresh-token", ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(-1) });
+        await InstanceVaults(bed)[0].SaveAsync(dave, "prot", tokens with { RefreshToken = "not-a-valid-refresh-token", ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(-1) });
 
         var again = await DelegatedFlowTests.ElicitedLinkAsync(client, "prot__whoami");
         Assert.Contains("/connect?id=", again, StringComparison.Ordinal);
         Assert.Null(await vault.GetAsync(dave, "prot"));
     }
 
-    private static async Task ExpireAsync(TokenVault vault, UserIdentity user)
+    /// <summary>
+    /// Makes the stored token expired, as time would: written through every instance's own vault, whose in-memory copy
+    /// (credentials.cache_seconds) would otherwise keep the still-valid token until the window ends.
+    /// </summary>
+    private static async Task ExpireAsync(CredentialsBed bed, UserIdentity user)
     {
-        var tokens = (await vault.GetAsync(user, "prot"))!;
-        await vault.SaveAsync(user, "prot", tokens with { ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(-1) });
+        var tokens = (await bed.Vault().GetAsync(user, "prot"))!;
+        foreach (var vault in InstanceVaults(bed))
+        {
+            await vault.SaveAsync(user, "prot", tokens with { ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(-1) });
+        }
     }
+
+    private static List<TokenVault> InstanceVaults(CredentialsBed bed) => [.. bed.Gateways.Select(g => g.App.Services.GetRequiredService<TokenVault>())];
 
     private static int Refreshes(CredentialsBed bed) => RefreshRegex().Matches(bed.BackendIdp.Output).Count;
 

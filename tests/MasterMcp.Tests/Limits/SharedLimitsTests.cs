@@ -124,6 +124,68 @@ public sealed class SharedLimitsTests
         });
     }
 
+    [Fact]
+    public async Task SubjectAndClientLimits_AreCountedInOneRedisRoundTripPerRequest_AcrossInstances()
+    {
+        await using var idp = await OidcProviderProcess.StartAsync();
+        await using var cluster = await GatewayCluster.StartAsync(publicUrl => Config(publicUrl, idp, new JsonObject
+        {
+            ["rate_limits"] = new JsonObject { ["per_subject_per_minute"] = 6, ["per_client_per_minute"] = 100 },
+        }, "security"), count: 2);
+        var (a, b) = (cluster.Instances[0].BaseUrl, cluster.Instances[1].BaseUrl);
+        var alice = await idp.ClientCredentialsTokenAsync(cluster.McpUrl.ToString(), "mcp");
+        using var http = new HttpClient();
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString + ",allowAdmin=true");
+
+        // A ping outside any session: counted by the limiter (after authentication), refused by the SDK, holds no slot.
+        async Task<HttpStatusCode> PingAsync(Uri instance)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(instance, "/mcp")) { Content = new StringContent(Ping(1).ToJsonString(), System.Text.Encoding.UTF8, "application/json") };
+            request.Headers.Accept.ParseAdd("application/json");
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", alice);
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        // Warm-up (the client library loads the script into Redis on first use), one per instance.
+        Assert.NotEqual(HttpStatusCode.TooManyRequests, await PingAsync(a));
+        Assert.NotEqual(HttpStatusCode.TooManyRequests, await PingAsync(b));
+        var before = await CommandStatsAsync(redis);
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.NotEqual(HttpStatusCode.TooManyRequests, await PingAsync(i % 2 == 0 ? a : b));
+        }
+        var after = await CommandStatsAsync(redis);
+
+        // Four requests, two partitions each: eight counts, in four script runs (it was eight, one per partition).
+        Assert.Equal(4, Delta(before, after, "eval") + Delta(before, after, "evalsha"));
+        Assert.Equal(8, Delta(before, after, "incr"));
+
+        // The limit of six holds across both instances.
+        Assert.Equal(HttpStatusCode.TooManyRequests, await PingAsync(a));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await PingAsync(b));
+    }
+
+    private static async Task<Dictionary<string, long>> CommandStatsAsync(StackExchange.Redis.ConnectionMultiplexer redis)
+    {
+        var info = (string)(await redis.GetDatabase().ExecuteAsync("INFO", "commandstats"))!;
+        var calls = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var line in info.Split('\n', StringSplitOptions.TrimEntries))
+        {
+            // cmdstat_evalsha:calls=12,usec=...
+            if (line.StartsWith("cmdstat_", StringComparison.Ordinal) && line.IndexOf(":calls=", StringComparison.Ordinal) is var at and > 0)
+            {
+                var end = line.IndexOf(',', at);
+                calls[line["cmdstat_".Length..at]] = long.Parse(line[(at + ":calls=".Length)..end], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        return calls;
+    }
+
+    private static long Delta(Dictionary<string, long> before, Dictionary<string, long> after, string command) =>
+        after.GetValueOrDefault(command) - before.GetValueOrDefault(command);
+
     private static JsonObject Ping(int id) => new() { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = "ping" };
 
     private static JsonObject Config(Uri publicUrl, OidcProviderProcess idp, JsonObject section, string name) => new()
