@@ -11,7 +11,7 @@ namespace MasterMcp.Admin;
 /// another instance announces a change on the Redis backplane (<c>scaleout.redis</c>).
 /// </summary>
 public sealed partial class RuntimeOverrides(IStoreFactory stores, OverrideState state, BackendRegistry registry, Gateway.Catalog catalog, TimeProvider time, ILogger<RuntimeOverrides> logger,
-    Scaleout.RedisBackplane? backplane = null)
+    Scaleout.RedisBackplane? backplane = null, Credentials.TokenVault? vault = null)
 {
     /// <summary>The logical table name.</summary>
     public const string TableName = "admin";
@@ -76,7 +76,9 @@ public sealed partial class RuntimeOverrides(IStoreFactory stores, OverrideState
                 var key = RevocationRow(revocation);
                 if (_appliedRevocations.Add(key) && revocation.UserKey is { } userKey)
                 {
-                    // The token is gone from the shared vault already; sessions that still hold it in memory end here.
+                    // The token is gone from the shared vault already; this instance's in-memory copy and the sessions
+                    // that still hold it end here.
+                    vault?.Forget(userKey, revocation.Target);
                     await registry.EndUserSessionsAsync(revocation.Target, userKey);
                     catalog.Invalidate(revocation.Target);
                 }

@@ -17,9 +17,11 @@ namespace MasterMcp.Auth;
 /// (so a token validated for one virtual server is validated afresh at another), each for <c>auth.token_cache_seconds</c>
 /// at most and never past its expiry; the cache is dropped wholesale when the configuration or the issuer's key set
 /// changes (a JWKS refresh that removed a key refuses that key's tokens at once). Lifetime and, in gateway mode, the
-/// revocation of the token's grant are checked on every request, cached or not.
+/// revocation of the token's grant are checked on every request, cached or not; so is, in gateway mode, whether an admin
+/// deleted the client the token was issued to (its tokens stop working at once, not when they expire).
 /// </summary>
-public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMetadataCache metadata, SigningKeys signingKeys, GrantRevocations revocations, TimeProvider time)
+public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMetadataCache metadata, SigningKeys signingKeys, GrantRevocations revocations, TimeProvider time,
+    Admin.OverrideState? overrides = null)
 {
     private static readonly string[] Algorithms =
     [
@@ -49,6 +51,14 @@ public sealed class AccessTokenValidator(AuthSettingsProvider settings, OidcMeta
 
     /// <summary>Validates <paramref name="token"/>; <paramref name="audiences"/> replaces the accepted audience (a virtual server's).</summary>
     public async Task<Result> ValidateAsync(string token, CancellationToken cancellationToken, IReadOnlyList<string>? audiences = null)
+    {
+        var result = await ValidateCoreAsync(token, cancellationToken, audiences);
+        return result.User is { ClientId: { } clientId } && settings.Current.IsGateway && overrides?.IsClientDeleted(clientId) == true
+            ? new Result(null, "the token's client was deleted by an admin")
+            : result;
+    }
+
+    private async Task<Result> ValidateCoreAsync(string token, CancellationToken cancellationToken, IReadOnlyList<string>? audiences)
     {
         var current = settings.Current;
         var cacheFor = TimeSpan.FromSeconds(current.Auth.TokenCacheSeconds);

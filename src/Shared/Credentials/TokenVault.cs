@@ -99,10 +99,16 @@ public sealed partial class TokenVault(IStoreFactory stores, TokenProtector prot
         }
     }
 
-    private void Forget(UserIdentity user, string backendId)
+    private void Forget(UserIdentity user, string backendId) => Forget(user.StorageKey, backendId);
+
+    /// <summary>
+    /// Drops this instance's in-memory copy of a user's tokens for a backend (the store is untouched): for a connection
+    /// removed on another instance, so this one stops using it before <c>credentials.cache_seconds</c> ends.
+    /// </summary>
+    public void Forget(string userStorageKey, string backendId)
     {
         Interlocked.Increment(ref _generation);
-        _cache.TryRemove((user.StorageKey, backendId), out _);
+        _cache.TryRemove((userStorageKey, backendId), out _);
     }
 
     private void Remember(UserIdentity user, string backendId, TokenSet tokens)

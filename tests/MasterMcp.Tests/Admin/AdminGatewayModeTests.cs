@@ -48,6 +48,13 @@ public sealed class AdminGatewayModeTests(AzuriteFixture azurite, AdminBed bed) 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(HttpStatusCode.Redirect, await AuthorizeStatusAsync(gateway.BaseUrl, "preregistered"));
 
+        // A deleted client's access token stops working at /mcp at once (even though it was validated and cached before).
+        var (carol, carolsClient) = await AdminTokenWithClientAsync(gateway.BaseUrl, "carol");
+        Assert.Equal(HttpStatusCode.OK, await AuthTestKit.McpStatusAsync(gateway.BaseUrl, carol));
+        (status, _) = await AdminBed.CallAsync(gateway.BaseUrl, HttpMethod.Post, $"clients/{carolsClient}/delete", ada);
+        Assert.Equal(HttpStatusCode.OK, status);
+        await AuthTestKit.AssertRefusedAtMcpAsync(gateway.BaseUrl, carol);
+
         // bob got the admin scope from the same authorization server, but is not an admin.
         var bob = await AdminTokenAsync(gateway.BaseUrl, "bob");
         (status, body) = await AdminBed.CallAsync(gateway.BaseUrl, HttpMethod.Get, "clients", bob);
@@ -56,7 +63,10 @@ public sealed class AdminGatewayModeTests(AzuriteFixture azurite, AdminBed bed) 
     }
 
     /// <summary>A token of the built-in authorization server with the scopes "mcp admin", for <paramref name="login"/>.</summary>
-    private static async Task<string> AdminTokenAsync(Uri gateway, string login)
+    private static async Task<string> AdminTokenAsync(Uri gateway, string login) => (await AdminTokenWithClientAsync(gateway, login)).Token;
+
+    /// <summary>The same, with the id of the client (registered for it) that the token was issued to.</summary>
+    private static async Task<(string Token, string ClientId)> AdminTokenWithClientAsync(Uri gateway, string login)
     {
         var (clientId, secret) = await AuthTestKit.RegisterAsync(gateway);
         var (verifier, challenge) = AuthTestKit.Pkce();
@@ -65,7 +75,7 @@ public sealed class AdminGatewayModeTests(AzuriteFixture azurite, AdminBed bed) 
         var (status, body) = await AuthTestKit.RedeemAsync(gateway, clientId, secret, code, verifier);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Contains("admin", ((string?)body["scope"])!.Split(' '));
-        return body["access_token"]!.GetValue<string>();
+        return (body["access_token"]!.GetValue<string>(), clientId);
     }
 
     private static async Task<HttpStatusCode> AuthorizeStatusAsync(Uri gateway, string clientId)

@@ -1,0 +1,57 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using MasterMcp.Admin;
+using MasterMcp.Tests.Credentials;
+using MasterMcp.Tests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol;
+
+namespace MasterMcp.Tests.Admin;
+
+/// <summary>
+/// An admin's revoke on one instance reaches another that holds the user's token in memory (credentials.cache_seconds):
+/// the revocation record drops that copy when the other instance applies it, long before the copy would expire.
+/// </summary>
+[Collection("azurite")]
+public sealed class AdminRevokeAcrossInstancesTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task RevokeOnA_InstanceBStopsUsingItsInMemoryCopy_WithinTheRefreshDelay_NotTheCacheWindow()
+    {
+        // The copy would live 60 s; the admin table is re-read every second: only applying the revocation explains B
+        // asking bob to connect again within the wait's patience.
+        await using var bed = await CredentialsBed.StartAsync(azurite, instances: 2, configure: config =>
+        {
+            config["credentials"] = new JsonObject { ["cache_seconds"] = 60 };
+            config["admin"] = new JsonObject { ["subjects"] = new JsonArray("admin-user"), ["refresh_seconds"] = 1 };
+        });
+        var (token, browser) = await bed.SignInAsync("bob");
+        await using var onA = await CredentialsBed.ConnectAsync(bed.A, token);
+        var link = await DelegatedFlowTests.ElicitedLinkAsync(onA, "prot__connect");
+        Assert.Equal(HttpStatusCode.OK, (await CredentialsBed.FollowAsync(browser, link)).Status);
+        await using var onB = await CredentialsBed.ConnectAsync(bed.Gateways[1], token);
+        Assert.Contains("sub=bob", await DelegatedFlowTests.TextAsync(onB, "prot__whoami"), StringComparison.Ordinal);
+
+        var operations = bed.A.App.Services.GetRequiredService<AdminOperations>();
+        var revoked = await operations.RevokeAsync(new AdminCaller("admin-user", null, null, AdminVia.Bearer), "bob", null, "prot", CancellationToken.None);
+        Assert.True(revoked["revoked"]!.GetValue<bool>());
+
+        await Wait.Until(async () =>
+        {
+            try
+            {
+                Assert.Contains("sub=bob", await DelegatedFlowTests.TextAsync(onB, "prot__whoami"), StringComparison.Ordinal);
+                return false;
+            }
+            catch (UrlElicitationRequiredException)
+            {
+                return true;
+            }
+            catch (McpProtocolException)
+            {
+                // A call in flight while B ends bob's backend session for the revocation fails; the next one is asked to connect.
+                return false;
+            }
+        }, "B asks bob to connect again once it applied the admin's revocation");
+    }
+}
