@@ -56,14 +56,8 @@ internal static class AdminPage
     {
         var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         var response = context.Response;
-        response.StatusCode = status;
-        response.ContentType = "text/html; charset=utf-8";
-        response.Headers.CacheControl = "no-store";
-        response.Headers["Content-Security-Policy"] = $"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-        response.Headers["X-Frame-Options"] = "DENY";
-        response.Headers["X-Content-Type-Options"] = "nosniff";
-        // same-origin: the console's forms then carry its Origin, which every POST requires.
-        response.Headers["Referrer-Policy"] = "same-origin";
+        // same-origin referrer policy: the console's forms then carry its Origin, which every POST requires.
+        HtmlPage.SetPageHeaders(response, status, $"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'", "same-origin");
         var nav = string.Join("", Pages.Select(p =>
             $"""<li><a href="/admin{(p.Path.Length == 0 ? "" : "/" + p.Path)}"{(p.Path == current ? " aria-current=\"page\"" : "")}>{E(p.Title)}</a></li>"""));
         var who = signedInAs is null ? "" : $"""<span class="note">Signed in as {E(signedInAs)}</span>""";

@@ -42,15 +42,8 @@ public static class HtmlPage
         var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         var formAction = string.Join(' ', new[] { "'self'" }.Concat(formTargets ?? []).Distinct());
         var response = context.Response;
-        response.StatusCode = status;
-        response.ContentType = "text/html; charset=utf-8";
-        response.Headers.CacheControl = "no-store";
+        SetPageHeaders(response, status, $"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self'; form-action {formAction}; frame-ancestors 'none'; base-uri 'none'", referrerPolicy);
         response.Headers.Pragma = "no-cache";
-        response.Headers["Content-Security-Policy"] =
-            $"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self'; form-action {formAction}; frame-ancestors 'none'; base-uri 'none'";
-        response.Headers["X-Frame-Options"] = "DENY";
-        response.Headers["X-Content-Type-Options"] = "nosniff";
-        response.Headers["Referrer-Policy"] = referrerPolicy;
         var html = $"""
             <!doctype html>
             <html lang="en">
@@ -70,6 +63,21 @@ public static class HtmlPage
             </html>
             """;
         await response.WriteAsync(html, context.RequestAborted);
+    }
+
+    /// <summary>
+    /// What every HTML page of the gateway (these and the admin console's) answers with: status, HTML content type, never
+    /// cached, never framed, no sniffing, the page's content security policy and referrer policy.
+    /// </summary>
+    internal static void SetPageHeaders(HttpResponse response, int status, string contentSecurityPolicy, string referrerPolicy)
+    {
+        response.StatusCode = status;
+        response.ContentType = "text/html; charset=utf-8";
+        response.Headers.CacheControl = "no-store";
+        response.Headers["Content-Security-Policy"] = contentSecurityPolicy;
+        response.Headers["X-Frame-Options"] = "DENY";
+        response.Headers["X-Content-Type-Options"] = "nosniff";
+        response.Headers["Referrer-Policy"] = referrerPolicy;
     }
 
     /// <summary>An error page (never a redirect): used when the request cannot be trusted to go back to the client.</summary>

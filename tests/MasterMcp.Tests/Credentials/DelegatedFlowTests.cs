@@ -184,6 +184,29 @@ public sealed partial class DelegatedFlowTests(AzuriteFixture azurite)
         return text;
     }
 
+    /// <summary>
+    /// Calls <paramref name="tool"/> until the user is asked to connect again (a URL elicitation); until then each answer
+    /// must contain <paramref name="servedText"/>. With <paramref name="cutCallsAllowed"/>, a call failing because its
+    /// backend session was being closed meanwhile counts as "not yet".
+    /// </summary>
+    internal static Task UntilAskedToConnectAsync(McpClient client, string tool, string servedText, string because, bool cutCallsAllowed = false) =>
+        Wait.Until(async () =>
+        {
+            try
+            {
+                Assert.Contains(servedText, await TextAsync(client, tool), StringComparison.Ordinal);
+                return false;
+            }
+            catch (UrlElicitationRequiredException)
+            {
+                return true;
+            }
+            catch (McpProtocolException) when (cutCallsAllowed)
+            {
+                return false;
+            }
+        }, because);
+
     internal static async Task<string> ElicitedLinkAsync(McpClient client, string tool)
     {
         var ex = await Assert.ThrowsAnyAsync<McpException>(() => client.CallToolAsync(tool).AsTask());

@@ -4,7 +4,6 @@ using System.Text.RegularExpressions;
 using MasterMcp.Credentials;
 using MasterMcp.Tests.Fixtures;
 using Microsoft.Extensions.DependencyInjection;
-using ModelContextProtocol;
 
 namespace MasterMcp.Tests.Credentials;
 
@@ -54,18 +53,7 @@ public sealed partial class VaultCacheTests(AzuriteFixture azurite)
 
         // Disconnected through A; B holds a copy of the (still valid, 300 s) token and must stop using it within 2 s.
         await DelegatedFlowTests.LinkFromConnectionsAsync(bed, browser, "prot", disconnectFirst: true);
-        await Wait.Until(async () =>
-        {
-            try
-            {
-                Assert.Contains("sub=bob", await DelegatedFlowTests.TextAsync(onB, "prot__whoami"), StringComparison.Ordinal);
-                return false;
-            }
-            catch (UrlElicitationRequiredException)
-            {
-                return true;
-            }
-        }, "B asks bob to connect again once its copy is older than the window");
+        await DelegatedFlowTests.UntilAskedToConnectAsync(onB, "prot__whoami", "sub=bob", "B asks bob to connect again once its copy is older than the window");
     }
 
     [Fact]
