@@ -19,4 +19,19 @@ dotnet restore MasterMcp.sln --locked-mode --nologo
 dotnet build MasterMcp.sln -c "$configuration" --no-restore --nologo
 # -m:1 runs the test projects one after the other: several tests start the built gateway and time their answers,
 # and two test hosts competing for this machine's cores would make those timings meaningless.
-dotnet test MasterMcp.sln -c "$configuration" --no-build -m:1 --logger "console;verbosity=normal" "$@"
+# The output is also kept in a file so that, when a test fails, its name and error are printed again at the very end:
+# a CI log that keeps only its last lines then still shows what failed, whichever test project it was in.
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test MasterMcp.sln -c "$configuration" --no-build -m:1 --logger "console;verbosity=normal" "$@" 2>&1 \
+  | tee "$log" || status=$?
+if [ "$status" -ne 0 ]; then
+  echo
+  echo "=== dotnet test failed (exit $status); the failures, again: ==="
+  awk '/^[[:space:]]+Failed [^ ]/ { keep = 1; n = 0 }
+       /^[[:space:]]+(Passed|Skipped) [^ ]/ { keep = 0 }
+       /Test Run Aborted|aborted|crashed|Total tests:|Failed:/ { print; next }
+       keep && n < 30 { print; n++ }' "$log" | tail -n 90
+fi
+exit "$status"
