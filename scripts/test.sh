@@ -21,17 +21,43 @@ dotnet build MasterMcp.sln -c "$configuration" --no-restore --nologo
 # and two test hosts competing for this machine's cores would make those timings meaningless.
 # The output is also kept in a file so that, when a test fails, its name and error are printed again at the very end:
 # a CI log that keeps only its last lines then still shows what failed, whichever test project it was in.
+# A run where at most 5 test methods failed runs each of them once more, alone (NO_RERUN=1 turns that off). The run
+# passes only if every one of them passes then, and the end of the output still names them and shows their first
+# failure: a test that needed the second run is a timing fault of the suite, to be fixed, not forgotten.
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+results="$(mktemp -d)"
+trap 'rm -rf "$log" "$results"' EXIT
 status=0
-dotnet test MasterMcp.sln -c "$configuration" --no-build -m:1 --logger "console;verbosity=normal" "$@" 2>&1 \
-  | tee "$log" || status=$?
-if [ "$status" -ne 0 ]; then
-  echo
-  echo "=== dotnet test failed (exit $status); the failures, again: ==="
-  awk '/^[[:space:]]+Failed [^ ]/ { keep = 1; n = 0 }
-       /^[[:space:]]+(Passed|Skipped) [^ ]/ { keep = 0 }
-       /Test Run Aborted|aborted|crashed|Total tests:|Failed:/ { print; next }
-       keep && n < 30 { print; n++ }' "$log" | tail -n 90
+dotnet test MasterMcp.sln -c "$configuration" --no-build -m:1 --logger "console;verbosity=normal" \
+  --logger trx --results-directory "$results" "$@" 2>&1 | tee "$log" || status=$?
+[ "$status" -eq 0 ] && exit 0
+
+failed=()
+if [ "${NO_RERUN:-0}" != 1 ] && command -v python3 >/dev/null 2>&1; then
+  mapfile -t failed < <(python3 scripts/failed-tests.py "$results" || true)
 fi
+rerun=1
+if [ "${#failed[@]}" -ge 1 ] && [ "${#failed[@]}" -le 5 ]; then
+  rerun=0
+  for entry in "${failed[@]}"; do
+    echo
+    echo "=== running again, alone: ${entry#*$'\t'} ==="
+    dotnet test "${entry%%$'\t'*}" --filter "FullyQualifiedName=${entry#*$'\t'}" \
+      --logger "console;verbosity=normal" || rerun=1
+  done
+fi
+
+echo
+echo "=== dotnet test failed (exit $status); the first run's failures, again: ==="
+awk '/^[[:space:]]+Failed [^ ]/ { keep = 1; n = 0 }
+     /^[[:space:]]+(Passed|Skipped) [^ ]/ { keep = 0 }
+     /Test Run Aborted|aborted|crashed|Total tests:|Failed:/ { print; next }
+     keep && n < 30 { print; n++ }' "$log" | tail -n 80
+if [ "$rerun" -eq 0 ]; then
+  echo
+  echo "=== FLAKY: these failed in the full run but passed when run again alone: ==="
+  printf '  %s\n' "${failed[@]#*$'\t'}"
+  exit 0
+fi
+[ "${#failed[@]}" -ge 1 ] && [ "${#failed[@]}" -le 5 ] && echo "=== still failing when run again alone: the run fails ==="
 exit "$status"
