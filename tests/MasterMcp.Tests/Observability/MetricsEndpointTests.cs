@@ -34,7 +34,7 @@ public sealed partial class MetricsEndpointTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _idp = await OidcProviderProcess.StartAsync();
-        _backend = await TestServerProcess.StartAsync("SampleServer", "--name", "alpha");
+        _backend = await TestServerProcess.StartAsync("SampleServer", "--name", "metered");
         var tokenFile = Path.Combine(Directory.CreateTempSubdirectory("metrics-token-").FullName, "token");
         await File.WriteAllTextAsync(tokenFile, MetricsToken);
         var port = AuthTestKit.FreePort();
@@ -48,7 +48,7 @@ public sealed partial class MetricsEndpointTests : IAsyncLifetime
                 ["jwt"] = new JsonObject { ["issuer"] = _idp.Issuer },
             },
             ["telemetry"] = new JsonObject { ["metrics_endpoint"] = true, ["metrics_token"] = "file:" + tokenFile },
-            ["servers"] = new JsonArray(new JsonObject { ["id"] = "alpha", ["url"] = _backend.McpUrl.ToString() }),
+            ["servers"] = new JsonArray(new JsonObject { ["id"] = "metered", ["url"] = _backend.McpUrl.ToString() }),
         }, port: port, environment: new Dictionary<string, string> { ["FEATURE_METRICS_JSON"] = "1" }, configureServices: services => services
             .ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans))
             .ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddInMemoryExporter(_metrics)));
@@ -71,22 +71,22 @@ public sealed partial class MetricsEndpointTests : IAsyncLifetime
         await session.InitializeAsync();
         for (var i = 0; i < N; i++)
         {
-            await TelemetryKit.CallToolAsync(http, _gateway.McpUrl, session, "alpha__echo", new JsonObject { ["text"] = "n" + i }, bearer: token, id: 10 + i);
+            await TelemetryKit.CallToolAsync(http, _gateway.McpUrl, session, "metered__echo", new JsonObject { ["text"] = "n" + i }, bearer: token, id: 10 + i);
         }
 
         // The SDK records a call's duration when its server span ends, just after the answer has gone: scrape until the
         // last call is in (the count must then be exactly N, not more).
         var samples = await Wait.For(async () => TelemetryKit.ParsePrometheus(await ScrapeAsync(http, MetricsToken)),
-            scraped => scraped.Where(s => s.Name == "mcp_server_operation_duration_seconds_count" && s.Labels.GetValueOrDefault("gen_ai_tool_name") == "alpha__echo").Sum(s => s.Value) >= N
-                && scraped.Where(s => s.Name == "master_mcp_backend_operation_duration_seconds_count" && s.Labels.GetValueOrDefault("master_mcp_backend_id") == "alpha").Sum(s => s.Value) >= N,
+            scraped => scraped.Where(s => s.Name == "mcp_server_operation_duration_seconds_count" && s.Labels.GetValueOrDefault("gen_ai_tool_name") == "metered__echo").Sum(s => s.Value) >= N
+                && scraped.Where(s => s.Name == "master_mcp_backend_operation_duration_seconds_count" && s.Labels.GetValueOrDefault("master_mcp_backend_id") == "metered").Sum(s => s.Value) >= N,
             "N tools/call durations in the scrape");
 
         var calls = samples.Where(s => s.Name == "mcp_server_operation_duration_seconds_count"
-            && s.Labels.GetValueOrDefault("mcp_method_name") == "tools/call" && s.Labels.GetValueOrDefault("gen_ai_tool_name") == "alpha__echo").ToList();
+            && s.Labels.GetValueOrDefault("mcp_method_name") == "tools/call" && s.Labels.GetValueOrDefault("gen_ai_tool_name") == "metered__echo").ToList();
         Assert.NotEmpty(calls);
         Assert.Equal(N, calls.Sum(s => s.Value));
-        var routed = samples.Where(s => s.Name == "master_mcp_backend_operation_duration_seconds_count" && s.Labels.GetValueOrDefault("master_mcp_backend_id") == "alpha"
-            && s.Labels.GetValueOrDefault("master_mcp_public_name") == "alpha__echo").ToList();
+        var routed = samples.Where(s => s.Name == "master_mcp_backend_operation_duration_seconds_count" && s.Labels.GetValueOrDefault("master_mcp_backend_id") == "metered"
+            && s.Labels.GetValueOrDefault("master_mcp_public_name") == "metered__echo").ToList();
         Assert.Equal(N, routed.Sum(s => s.Value));
         var instance = _gateway.Services.GetRequiredService<InstanceIdentity>().Id;
         Assert.All(samples, s => Assert.Equal(instance, s.Labels.GetValueOrDefault("service_instance_id")));
@@ -157,8 +157,8 @@ public sealed partial class MetricsEndpointTests : IAsyncLifetime
         using var http = new HttpClient();
         var session = new RawMcpSession(http, _gateway.McpUrl, token);
         await session.InitializeAsync();
-        await TelemetryKit.CallToolAsync(http, _gateway.McpUrl, session, "alpha__echo", new JsonObject { ["text"] = "x" }, bearer: token, id: 20);
-        await TelemetryKit.CallToolAsync(http, _gateway.McpUrl, session, "alpha__fail", new JsonObject(), bearer: token, id: 21);
+        await TelemetryKit.CallToolAsync(http, _gateway.McpUrl, session, "metered__echo", new JsonObject { ["text"] = "x" }, bearer: token, id: 20);
+        await TelemetryKit.CallToolAsync(http, _gateway.McpUrl, session, "metered__fail", new JsonObject(), bearer: token, id: 21);
         using (var unauthenticated = await http.PostAsync(_gateway.McpUrl, new StringContent("{}", Encoding.UTF8, "application/json")))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, unauthenticated.StatusCode);

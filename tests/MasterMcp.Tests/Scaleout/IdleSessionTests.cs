@@ -10,8 +10,10 @@ namespace MasterMcp.Tests.Scaleout;
 
 /// <summary>
 /// A thousand sessions opened through three instances and left to idle out: every per-session structure on every
-/// instance returns to zero, and the managed heap returns to where it was.
+/// instance returns to zero, and the managed heap returns to where it was. The heap is the test process's, so the test
+/// runs alone: another test's gateway starting or ending beside it would move the figure it compares.
 /// </summary>
+[Collection("alone")]
 public sealed class IdleSessionTests(ITestOutputHelper output)
 {
     [Fact]
