@@ -28,8 +28,9 @@ log="$(mktemp)"
 results="$(mktemp -d)"
 trap 'rm -rf "$log" "$results"' EXIT
 status=0
+# --blame names the test that was running if a test host process crashes (no dump is taken).
 dotnet test MasterMcp.sln -c "$configuration" --no-build -m:1 --logger "console;verbosity=normal" \
-  --logger trx --results-directory "$results" "$@" 2>&1 | tee "$log" || status=$?
+  --logger trx --results-directory "$results" --blame "$@" 2>&1 | tee "$log" || status=$?
 [ "$status" -eq 0 ] && exit 0
 
 failed=()
@@ -49,10 +50,10 @@ fi
 
 echo
 echo "=== dotnet test failed (exit $status); the first run's failures, again: ==="
-awk '/^[[:space:]]+Failed [^ ]/ { keep = 1; n = 0 }
+awk '/^[[:space:]]+Failed [^ ]|^Unhandled exception|running when the crash occurred/ { keep = 1; n = 0 }
      /^[[:space:]]+(Passed|Skipped) [^ ]/ { keep = 0 }
-     /Test Run Aborted|aborted|crashed|Total tests:|Failed:/ { print; next }
-     keep && n < 30 { print; n++ }' "$log" | tail -n 80
+     keep && n < 30 { print; n++; next }
+     /Test Run Aborted|aborted|Total tests:|Failed:/ { print }' "$log" | tail -n 80
 if [ "$rerun" -eq 0 ]; then
   echo
   echo "=== FLAKY: these failed in the full run but passed when run again alone: ==="
