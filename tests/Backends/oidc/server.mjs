@@ -13,6 +13,7 @@
 //   m2m-dev, m2m-ops  like m2m; their tokens carry a `groups` claim (['dev'], ['ops', 'dev-readers'])
 //   short-lived  secret short-secret; like m2m but its access tokens live 2 seconds
 //   m2m-b        secret m2m-b-secret; like m2m (a second machine user: its own subject and client id)
+// People: a login as `rhea` gets groups ['gateway-admins'] in her id_token (as an IdP sends group or role claims).
 //
 //   node server.mjs --modules <dir> --backend [--access-ttl <seconds>]
 //
@@ -80,6 +81,7 @@ function backendConfiguration() {
 }
 
 const groupsOf = { 'm2m-dev': ['dev'], 'm2m-ops': ['ops', 'dev-readers'] };
+const groupsOfLogin = { rhea: ['gateway-admins'] };
 
 function configuration() {
   return {
@@ -98,8 +100,12 @@ function configuration() {
     ],
     extraTokenClaims: async (ctx, token) => groupsOf[token.clientId] ? { groups: groupsOf[token.clientId] } : undefined,
     jwks: { keys: [jwk] },
-    findAccount: async (ctx, id) => ({ accountId: id, claims: async () => ({ sub: id, name: `Test ${id}` }) }),
-    claims: { openid: ['sub'], profile: ['name'] },
+    findAccount: async (ctx, id) => ({
+      accountId: id,
+      claims: async () => ({ sub: id, name: `Test ${id}`, ...(groupsOfLogin[id] ? { groups: groupsOfLogin[id] } : {}) }),
+    }),
+    // groups with the openid scope: in the id_token of a code flow, not only at userinfo.
+    claims: { openid: ['sub', 'groups'], profile: ['name'] },
     features: {
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },

@@ -10,7 +10,8 @@ namespace MasterMcp.Tests.Admin;
 
 /// <summary>
 /// The admin console in headless Chromium (Debian's chromium driven by Playwright), behind the gateway's browser login
-/// (jwt mode, oidc-provider): an admin signs in, sees the backends with their states, disables one (it leaves the lists
+/// (jwt mode, oidc-provider): an admin signs in (named in admin.subjects, or by a group of her id_token that admin.roles
+/// lists), sees the backends with their states, disables one (it leaves the lists
 /// and a connected client gets list_changed), re-enables it and revokes a user's connection; every page passes an axe scan
 /// without serious or critical violations and logs no console errors; a non-admin gets 403; a cross-site POST is refused.
 /// </summary>
@@ -31,6 +32,7 @@ public sealed class AdminConsoleBrowserTests(AzuriteFixture azurite, AdminBed be
         var config = bed.Config(new Uri($"http://127.0.0.1:{port}"));
         config["auth"]!["browser_login"] = new JsonObject { ["client_id"] = "gateway", ["client_secret"] = "gateway-secret" };
         config["admin"]!["subjects"] = new JsonArray("m2m", "ada");
+        config["admin"]!["roles"] = new JsonArray("gateway-admins");
         config["storage"] = new JsonObject { ["table_prefix"] = "b" + Guid.NewGuid().ToString("N")[..12] };
         _gateway = await GatewayInstance.StartAsync(config, azurite.ConnectionString, port: port);
         _playwright = await Playwright.CreateAsync();
@@ -110,6 +112,23 @@ public sealed class AdminConsoleBrowserTests(AzuriteFixture azurite, AdminBed be
         var api = await page.APIRequest.GetAsync(new Uri(Base, "/admin/api/backends").ToString());
         Assert.Equal(403, api.Status);
         Assert.Equal("not_admin", (string?)JsonNode.Parse(await api.TextAsync())!["error"]);
+    }
+
+    [Fact]
+    public async Task AGroupInTheIdToken_ListedInAdminRoles_MakesAnAdmin_ThroughTheBrowserLogin()
+    {
+        // rhea is not in admin.subjects: her id_token's groups claim names gateway-admins, which admin.roles lists.
+        var (page, _) = await SignInAsync("rhea");
+        var api = await page.APIRequest.GetAsync(new Uri(Base, "/admin/api/backends").ToString());
+        Assert.Equal(200, api.Status);
+        Assert.Contains("alpha", await api.TextAsync(), StringComparison.Ordinal);
+        // The same console form works for her: disable and enable beta.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Disable backend beta" }).ClickAsync();
+        await page.WaitForSelectorAsync("p[role=status]");
+        Assert.True(_gateway.Services.GetRequiredService<MasterMcp.Admin.OverrideState>().Current.DisabledBackends.ContainsKey("beta"), "beta disabled by rhea");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Enable backend beta" }).ClickAsync();
+        await page.WaitForSelectorAsync("p[role=status]");
+        Assert.Empty(_gateway.Services.GetRequiredService<MasterMcp.Admin.OverrideState>().Current.DisabledBackends);
     }
 
     [Fact]
