@@ -75,8 +75,8 @@ public sealed class AdminConsoleEndpoint(AdminAccess access, AdminOperations ope
                 done = $"Backend {target} enabled again.";
                 break;
             case "reconnect":
-                await operations.ReconnectAsync(caller, target, ct);
-                done = $"Backend {target} reconnected.";
+                var reconnected = await operations.ReconnectAsync(caller, target, ct);
+                done = (string?)reconnected["instances"] == "all" ? $"Backend {target} reconnected on every instance." : $"Backend {target} reconnected on this instance.";
                 break;
             case "revoke":
                 await operations.RevokeAsync(caller, form["subject"].ToString(), form["issuer"].ToString(), target, ct);

@@ -74,7 +74,7 @@ public sealed class AdminOperations(GatewayConfigMonitor config, BackendRegistry
         return new JsonObject { ["id"] = definition.Id, ["state"] = "disabled", ["changed"] = !already };
     }
 
-    /// <summary>Closes and reopens this instance's shared session of a backend.</summary>
+    /// <summary>Closes and reopens this instance's shared session of a backend, and asks the other instances to do the same.</summary>
     public async Task<JsonObject> ReconnectAsync(AdminCaller caller, string backendId, CancellationToken cancellationToken)
     {
         var definition = Configured(backendId);
@@ -83,6 +83,7 @@ public sealed class AdminOperations(GatewayConfigMonitor config, BackendRegistry
             throw new GatewayHttpException(StatusCodes.Status409Conflict, "backend_disabled", $"Backend '{definition.Id}' is disabled; enable it instead of reconnecting it.");
         }
         await registry.ReconnectAsync(definition.Id);
+        var announced = await overrides.AnnounceReconnectAsync(definition.Id);
         var active = registry.Find(definition.Id) ?? definition;
         var latency = await PingAsync(active, cancellationToken);
         Audit(caller, "backend.reconnect", definition.Id, null);
@@ -92,6 +93,8 @@ public sealed class AdminOperations(GatewayConfigMonitor config, BackendRegistry
             ["state"] = StateName(registry.SharedState(definition.Id) ?? BackendState.NotConnected),
             ["last_error"] = registry.Shared(active).LastError,
             ["latency_ms"] = latency is { } ms ? Math.Round(ms, 1) : null,
+            // Without the backplane (or while Redis is down) only this instance reconnected.
+            ["instances"] = announced ? "all" : "this",
         };
     }
 

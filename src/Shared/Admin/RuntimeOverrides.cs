@@ -11,13 +11,16 @@ namespace MasterMcp.Admin;
 /// another instance announces a change on the Redis backplane (<c>scaleout.redis</c>).
 /// </summary>
 public sealed partial class RuntimeOverrides(IStoreFactory stores, OverrideState state, BackendRegistry registry, Gateway.Catalog catalog, TimeProvider time, ILogger<RuntimeOverrides> logger,
-    Scaleout.RedisBackplane? backplane = null, Credentials.TokenVault? vault = null)
+    Scaleout.InstanceIdentity instance, Scaleout.RedisBackplane? backplane = null, Credentials.TokenVault? vault = null)
 {
     /// <summary>The logical table name.</summary>
     public const string TableName = "admin";
 
     /// <summary>The backplane topic on which instances announce that the overrides changed.</summary>
     public const string Topic = "admin-overrides";
+
+    /// <summary>The backplane topic on which an instance asks the others to reconnect a backend (<c>{instance id}\n{backend id}</c>).</summary>
+    public const string ReconnectTopic = "admin-reconnect";
 
     /// <summary>How long a revocation record is kept: long enough for every instance to close that user's sessions.</summary>
     public static readonly TimeSpan RevocationLifetime = TimeSpan.FromDays(1);
@@ -127,6 +130,49 @@ public sealed partial class RuntimeOverrides(IStoreFactory stores, OverrideState
         }
     }
 
+    /// <summary>
+    /// Asks every other instance to reconnect <paramref name="backendId"/> (a reconnect is not stored: it is an action, not a
+    /// state). False when there is no backplane or it is down: then only this instance reconnected.
+    /// </summary>
+    public async Task<bool> AnnounceReconnectAsync(string backendId)
+    {
+        if (backplane is null)
+        {
+            return false;
+        }
+        try
+        {
+            await backplane.BroadcastAsync(ReconnectTopic, System.Text.Encoding.UTF8.GetBytes(instance.Id + "\n" + backendId));
+            return true;
+        }
+        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException or InvalidOperationException)
+        {
+            LogBroadcastFailed(logger, ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Another instance's reconnect request: this instance closes its shared session of that backend (reopened on next use,
+    /// clients told their lists changed). Its own requests, unknown and disabled backends are ignored.
+    /// </summary>
+    public async Task OnReconnectRequestedAsync(ReadOnlyMemory<byte> message)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(message.Span);
+        var split = text.IndexOf('\n', StringComparison.Ordinal);
+        if (split <= 0 || text[..split] == instance.Id)
+        {
+            return;
+        }
+        var backendId = text[(split + 1)..];
+        if (registry.Find(backendId) is null || state.Current.DisabledBackends.ContainsKey(backendId))
+        {
+            return;
+        }
+        LogReconnectRequested(logger, backendId, text[..split]);
+        await registry.ReconnectAsync(backendId);
+    }
+
     private static string PartitionOf(OverrideKind kind) => kind switch
     {
         OverrideKind.BackendDisabled => "backend",
@@ -144,4 +190,7 @@ public sealed partial class RuntimeOverrides(IStoreFactory stores, OverrideState
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Admin override stored but not announced on the backplane (other instances apply it at their next read): {Reason}")]
     private static partial void LogBroadcastFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Admin: reconnecting backend '{Backend}' as instance {Instance} asked")]
+    private static partial void LogReconnectRequested(ILogger logger, string backend, string instance);
 }

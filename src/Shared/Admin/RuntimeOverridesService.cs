@@ -8,13 +8,15 @@ namespace MasterMcp.Admin;
 
 /// <summary>
 /// Keeps this instance's runtime overrides current: reads them at start, re-reads them every <c>admin.refresh_seconds</c>,
-/// and at once when another instance announces a change on the Redis backplane. Each period it also reports this instance's
+/// and at once when another instance announces a change on the Redis backplane (where it also hears other instances' reconnect
+/// requests). Each period it also reports this instance's
 /// session count (<see cref="InstanceReports"/>).
 /// </summary>
 public sealed partial class RuntimeOverridesService(RuntimeOverrides overrides, InstanceReports reports, IOptionsMonitor<GatewayOptions> options, TimeProvider time,
     ILogger<RuntimeOverridesService> logger, RedisBackplane? backplane = null) : BackgroundService
 {
     private bool _subscribed;
+    private bool _subscribedReconnect;
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -53,14 +55,19 @@ public sealed partial class RuntimeOverridesService(RuntimeOverrides overrides, 
     // Retried each period until it succeeds (Redis may be down at start); StackExchange.Redis re-subscribes after reconnects.
     private async Task SubscribeAsync(CancellationToken stoppingToken)
     {
-        if (backplane is null || _subscribed)
+        if (backplane is null || (_subscribed && _subscribedReconnect))
         {
             return;
         }
         try
         {
-            await backplane.SubscribeBroadcastAsync(RuntimeOverrides.Topic, _ => overrides.RefreshAsync(stoppingToken), stoppingToken);
-            _subscribed = true;
+            if (!_subscribed)
+            {
+                await backplane.SubscribeBroadcastAsync(RuntimeOverrides.Topic, _ => overrides.RefreshAsync(stoppingToken), stoppingToken);
+                _subscribed = true;
+            }
+            await backplane.SubscribeBroadcastAsync(RuntimeOverrides.ReconnectTopic, overrides.OnReconnectRequestedAsync, stoppingToken);
+            _subscribedReconnect = true;
         }
         catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
         {

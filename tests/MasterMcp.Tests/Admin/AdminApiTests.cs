@@ -141,6 +141,8 @@ public sealed class AdminApiTests(AzuriteFixture azurite, AdminBed bed) : IClass
         var (status, body) = await AdminBed.CallAsync(Base, HttpMethod.Post, "backends/alpha/reconnect", _admin);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("connected", (string?)body!["state"]);
+        // No backplane here: only this instance reconnected, and the answer says so.
+        Assert.Equal("this", (string?)body["instances"]);
 
         (status, body) = await AdminBed.CallAsync(Base, HttpMethod.Post, "backends/nope/disable", _admin);
         Assert.Equal(HttpStatusCode.NotFound, status);

@@ -1,12 +1,15 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using MasterMcp.Backends;
 using MasterMcp.Tests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MasterMcp.Tests.Admin;
 
 /// <summary>
 /// A runtime change made on one instance is in force on another: two gateway instances sharing Table Storage (Azurite) —
-/// through the Redis backplane at once, and without Redis within admin.refresh_seconds (the periodic re-read).
+/// through the Redis backplane at once, and without Redis within admin.refresh_seconds (the periodic re-read). A reconnect,
+/// an action rather than a stored change, reaches the other instances through the backplane.
 /// </summary>
 [Collection("azurite")]
 public sealed class AdminPropagationTests(AzuriteFixture azurite, AdminBed bed) : IClassFixture<AdminBed>
@@ -47,6 +50,35 @@ public sealed class AdminPropagationTests(AzuriteFixture azurite, AdminBed bed) 
         Assert.Equal(HttpStatusCode.OK, status);
         await Wait.Until(() => changes.Count > afterDisable, "list_changed again on B", TimeSpan.FromSeconds(20));
         await Wait.Until(async () => (await AdminBed.ToolsAsync(client)).Contains("beta__echo"), "beta is back on B", TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task ReconnectOnInstanceA_ReopensInstanceBsSharedSession_ThroughRedis()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(publicUrl =>
+        {
+            var config = bed.Config(publicUrl);
+            config["admin"]!["refresh_seconds"] = 300;
+            return config;
+        }, count: 2);
+        var (a, b) = (cluster.Instances[0], cluster.Instances[1]);
+        var token = await bed.AdminTokenAsync(cluster.McpUrl);
+        var (client, changes) = await AdminBed.ConnectAsync(b.McpUrl, token);
+        await using var session = client;
+        // B lists beta through its shared session (this client declares no capabilities a backend could use).
+        Assert.Contains("beta__echo", await AdminBed.ToolsAsync(client));
+        var registryB = b.Services.GetRequiredService<BackendRegistry>();
+        var beta = registryB.Find("beta")!;
+        var sharedBefore = registryB.Shared(beta);
+        var changesBefore = changes.Count;
+
+        var (status, answer) = await AdminBed.CallAsync(a.BaseUrl, HttpMethod.Post, "backends/beta/reconnect", token);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("all", (string?)answer!["instances"]);
+
+        await Wait.Until(() => !ReferenceEquals(registryB.Shared(beta), sharedBefore), "instance B closes its shared session of beta", TimeSpan.FromSeconds(20));
+        await Wait.Until(() => changes.Count > changesBefore, "B's client is told its lists changed", TimeSpan.FromSeconds(20));
+        Assert.Contains("beta__echo", await AdminBed.ToolsAsync(client));
     }
 
     [Fact]
