@@ -22,7 +22,6 @@ public static class AuthServiceCollectionExtensions
         services.AddSingleton<AuthStore>();
         services.AddSingleton<ClientMetadataDocuments>();
         services.AddSingleton<ClientRegistry>();
-        services.AddSingleton<RegistrationRateLimiter>();
         services.AddSingleton<ClientAuthentication>();
         services.AddSingleton<UpstreamLogin>();
         services.AddSingleton<BrowserSession>();

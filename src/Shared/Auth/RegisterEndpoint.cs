@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 namespace MasterMcp.Auth;
 
 /// <summary>POST /register: RFC 7591 dynamic client registration (gateway mode, when auth.dynamic_registration is on).</summary>
-public sealed class RegisterEndpoint(AuthSettingsProvider settings, AuthStore store, RegistrationRateLimiter limiter, TimeProvider time) : IEndpointHandler
+public sealed class RegisterEndpoint(AuthSettingsProvider settings, AuthStore store, Limits.RequestRateLimiter limiter, TimeProvider time) : IEndpointHandler
 {
     /// <inheritdoc />
     public async Task HandleAsync(HttpContext context)
@@ -16,9 +16,9 @@ public sealed class RegisterEndpoint(AuthSettingsProvider settings, AuthStore st
             throw new GatewayHttpException(StatusCodes.Status404NotFound, "not_found", "Dynamic client registration is not enabled on this gateway.");
         }
         var policy = current.Auth.Registration;
-        if (limiter.TryAcquire(Limits.SourceAddress.Of(context), policy.PerAddressPerMinute) is { } retryAfter)
+        if (await limiter.CheckRegistrationAsync(context, policy.PerAddressPerMinute) is { } refused)
         {
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(refused.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             await OAuthResponses.JsonAsync(context, new JsonObject
             {
                 ["error"] = "too_many_requests",

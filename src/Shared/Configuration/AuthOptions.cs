@@ -136,7 +136,7 @@ public sealed record RegistrationOptions
     public int MaxRedirectUriLength { get; set; } = 512;
     public int MaxDocumentBytes { get; set; } = 8192;
 
-    /// <summary>Registrations one source address may make per minute (per instance); 0 turns the limit off.</summary>
+    /// <summary>Registrations one source address may make per minute (across instances with Redis, else per instance); 0 turns the limit off.</summary>
     public int PerAddressPerMinute { get; set; } = 10;
 
     /// <summary>A registration no token was ever issued to is forgotten after this long.</summary>

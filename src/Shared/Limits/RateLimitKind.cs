@@ -11,6 +11,9 @@ public enum RateLimitKind
 
     /// <summary>The source address (IPv6 by /64).</summary>
     Address,
+
+    /// <summary>Dynamic client registrations (POST /register) by source address (IPv6 by /64).</summary>
+    Registration,
 }
 
 /// <summary>Names of <see cref="RateLimitKind"/> in configuration and errors.</summary>
@@ -21,10 +24,11 @@ public static class RateLimitKinds
     {
         RateLimitKind.Subject => "subject",
         RateLimitKind.Client => "client",
+        RateLimitKind.Registration => "registration",
         _ => "address",
     };
 
-    /// <summary>The setting that limits this kind, under security.rate_limits.</summary>
+    /// <summary>The setting that limits this kind, under security.rate_limits (registrations: under auth.registration).</summary>
     public static string Setting(this RateLimitKind kind) => kind switch
     {
         RateLimitKind.Subject => "per_subject_per_minute",

@@ -37,6 +37,15 @@ public sealed class RequestRateLimiter : IAsyncDisposable
             ? ValueTask.FromResult<RateLimitRefusal?>(null)
             : AcquireAsync(new RatePartition(RateLimitKind.Address, SourceAddress.PartitionOf(SourceAddress.Of(context)), options.PerAddressPerMinute), context.RequestAborted);
 
+    /// <summary>
+    /// POST /register (auth.registration.per_address_per_minute): registrations by source address, counted like the other
+    /// limits — across instances when Redis is configured, so more instances do not mean more registrations.
+    /// </summary>
+    public ValueTask<RateLimitRefusal?> CheckRegistrationAsync(HttpContext context, int perMinute) =>
+        perMinute <= 0
+            ? ValueTask.FromResult<RateLimitRefusal?>(null)
+            : AcquireAsync(new RatePartition(RateLimitKind.Registration, SourceAddress.PartitionOf(SourceAddress.Of(context)), perMinute), context.RequestAborted);
+
     /// <summary>After authentication and the body: the subject, then the client id (with Redis both in one round trip).</summary>
     public async ValueTask<RateLimitRefusal?> CheckCallerAsync(HttpContext context, RateLimitOptions options)
     {

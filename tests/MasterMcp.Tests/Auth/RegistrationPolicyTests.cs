@@ -15,7 +15,7 @@ namespace MasterMcp.Tests.Auth;
 /// <summary>
 /// Dynamic registration policy (issue 13, items 7 and 8): the redirect URIs real clients register work end to end (any
 /// loopback port at /authorize), dangerous schemes are refused, registrations are bounded, rate-limited per source
-/// address, and forgotten when never used.
+/// address (across instances with Redis), and forgotten when never used.
 /// </summary>
 [Collection("azurite")]
 public sealed class RegistrationPolicyTests(AzuriteFixture azurite) : IAsyncLifetime
@@ -128,6 +128,30 @@ public sealed class RegistrationPolicyTests(AzuriteFixture azurite) : IAsyncLife
 
         // Another source address (127.0.0.2 is loopback too on Linux) has its own allowance.
         Assert.Equal(HttpStatusCode.Created, (await RegisterAsync(gateway.BaseUrl, document, source: IPAddress.Parse("127.0.0.2"))).Status);
+    }
+
+    [Fact]
+    public async Task Register_BeyondTheLimit_IsCountedAcrossInstances_WithRedis()
+    {
+        // Two instances sharing Redis: three registrations per address and minute in all, not three per instance.
+        await using var cluster = await GatewayCluster.StartAsync(publicUrl =>
+        {
+            var config = AuthTestKit.GatewayConfig(0, _bed.Idp.Issuer, _bed.Backend.McpUrl, _bed.SigningKey, baseUrl: publicUrl.ToString().TrimEnd('/'));
+            config["auth"]!["registration"] = new JsonObject { ["per_address_per_minute"] = 3 };
+            return config;
+        }, count: 2);
+        var (a, b) = (cluster.Instances[0].BaseUrl, cluster.Instances[1].BaseUrl);
+        var document = new JsonObject { ["redirect_uris"] = new JsonArray("http://127.0.0.1/cb") };
+        Assert.Equal(HttpStatusCode.Created, (await RegisterAsync(a, document)).Status);
+        Assert.Equal(HttpStatusCode.Created, (await RegisterAsync(b, document)).Status);
+        Assert.Equal(HttpStatusCode.Created, (await RegisterAsync(a, document)).Status);
+
+        var (status, body) = await RegisterAsync(b, document);
+        Assert.Equal(HttpStatusCode.TooManyRequests, status);
+        Assert.Equal("too_many_requests", body["error"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await RegisterAsync(a, document)).Status);
+        // Another address still has its allowance, on either instance.
+        Assert.Equal(HttpStatusCode.Created, (await RegisterAsync(b, document, source: IPAddress.Parse("127.0.0.2"))).Status);
     }
 
     [Fact]
