@@ -21,9 +21,9 @@ dotnet build MasterMcp.sln -c "$configuration" --no-restore --nologo
 # and two test hosts competing for this machine's cores would make those timings meaningless.
 # The output is also kept in a file so that, when a test fails, its name and error are printed again at the very end:
 # a CI log that keeps only its last lines then still shows what failed, whichever test project it was in.
-# A run where at most 5 test methods failed runs each of them once more, alone (NO_RERUN=1 turns that off). The run
-# passes only if every one of them passes then, and the end of the output still names them and shows their first
-# failure: a test that needed the second run is a timing fault of the suite, to be fixed, not forgotten.
+# A run (not aborted) where at most 5 test methods failed runs each of them once more, alone (NO_RERUN=1 turns that
+# off). The run passes only if every one of them passes then, and the end of the output still names them and shows their
+# first failure: a test that needed the second run is a timing fault of the suite, to be fixed, not forgotten.
 log="$(mktemp)"
 results="$(mktemp -d)"
 trap 'rm -rf "$log" "$results"' EXIT
@@ -34,7 +34,8 @@ dotnet test MasterMcp.sln -c "$configuration" --no-build -m:1 --logger "console;
 [ "$status" -eq 0 ] && exit 0
 
 failed=()
-if [ "${NO_RERUN:-0}" != 1 ] && command -v python3 >/dev/null 2>&1; then
+# An aborted run (a crashed test host) left tests unrun: it is never passed by running again what failed before.
+if [ "${NO_RERUN:-0}" != 1 ] && ! grep -q "Test Run Aborted" "$log" && command -v python3 >/dev/null 2>&1; then
   mapfile -t failed < <(python3 scripts/failed-tests.py "$results" || true)
 fi
 rerun=1
@@ -50,15 +51,21 @@ fi
 
 echo
 echo "=== dotnet test failed (exit $status); the first run's failures, again: ==="
-awk '/^[[:space:]]+Failed [^ ]|^Unhandled exception|running when the crash occurred/ { keep = 1; n = 0 }
+# xUnit's own [FAIL] lines name a failed test even when its host crashed before the result was reported.
+awk '/\[FAIL\]$/ { print; x = 4; next }
+     x > 0 && /^\[xUnit\.net [^]]*\]      / { print; x--; next }
+     { x = 0 }
+     /^[[:space:]]+Failed [^ ]|^Unhandled exception|running when the crash occurred/ { keep = 1; n = 0 }
      /^[[:space:]]+(Passed|Skipped) [^ ]/ { keep = 0 }
      keep && n < 30 { print; n++; next }
-     /Test Run Aborted|aborted|Total tests:|Failed:/ { print }' "$log" | tail -n 80
+     /Test Run Aborted|aborted|Total tests:|Failed:/ { print }' "$log" | tail -n 90
 if [ "$rerun" -eq 0 ]; then
   echo
   echo "=== FLAKY: these failed in the full run but passed when run again alone: ==="
   printf '  %s\n' "${failed[@]#*$'\t'}"
   exit 0
 fi
-[ "${#failed[@]}" -ge 1 ] && [ "${#failed[@]}" -le 5 ] && echo "=== still failing when run again alone: the run fails ==="
+if [ "${#failed[@]}" -ge 1 ] && [ "${#failed[@]}" -le 5 ]; then
+  echo "=== still failing when run again alone: the run fails ==="
+fi
 exit "$status"
