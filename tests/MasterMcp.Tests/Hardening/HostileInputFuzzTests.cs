@@ -105,6 +105,13 @@ public sealed class HostileInputFuzzTests(AzuriteFixture azurite, ITestOutputHel
     private async Task<(int Status, string Detail)> SendAsync(HttpClient http, HostileRequest request)
     {
         using var message = request.ToMessage(Base);
+        if (request.Body is { Length: > 16 * 1024 })
+        {
+            // Kestrel refuses an over-long request line or header block (414, 431) before reading anything and closes the
+            // connection: a large body still being sent then meets a reset and the answer is lost (1 in 10,000 here). With
+            // Expect: 100-continue the body waits for the server's go-ahead, as a careful client's does.
+            message.Headers.ExpectContinue = true;
+        }
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         try
         {
