@@ -17,13 +17,7 @@ public sealed class AdminPropagationTests(AzuriteFixture azurite, AdminBed bed) 
     [Fact]
     public async Task DisableOnInstanceA_LeavesInstanceBsLists_AndBsClientGetsListChanged_ThroughRedis_EnableRestores()
     {
-        // A refresh period far beyond the wait: only the backplane can carry the change in time.
-        await using var cluster = await GatewayCluster.StartAsync(publicUrl =>
-        {
-            var config = bed.Config(publicUrl);
-            config["admin"]!["refresh_seconds"] = 300;
-            return config;
-        }, count: 2);
+        await using var cluster = await StartWithoutPeriodicRefreshAsync();
         var (a, b) = (cluster.Instances[0], cluster.Instances[1]);
         var token = await bed.AdminTokenAsync(cluster.McpUrl);
         var (client, changes) = await AdminBed.ConnectAsync(b.McpUrl, token);
@@ -55,12 +49,7 @@ public sealed class AdminPropagationTests(AzuriteFixture azurite, AdminBed bed) 
     [Fact]
     public async Task ReconnectOnInstanceA_ReopensInstanceBsSharedSession_ThroughRedis()
     {
-        await using var cluster = await GatewayCluster.StartAsync(publicUrl =>
-        {
-            var config = bed.Config(publicUrl);
-            config["admin"]!["refresh_seconds"] = 300;
-            return config;
-        }, count: 2);
+        await using var cluster = await StartWithoutPeriodicRefreshAsync();
         var (a, b) = (cluster.Instances[0], cluster.Instances[1]);
         var token = await bed.AdminTokenAsync(cluster.McpUrl);
         var (client, changes) = await AdminBed.ConnectAsync(b.McpUrl, token);
@@ -80,6 +69,14 @@ public sealed class AdminPropagationTests(AzuriteFixture azurite, AdminBed bed) 
         await Wait.Until(() => changes.Count > changesBefore, "B's client is told its lists changed", TimeSpan.FromSeconds(20));
         Assert.Contains("beta__echo", await AdminBed.ToolsAsync(client));
     }
+
+    /// <summary>Two instances sharing Redis, with a refresh period far beyond any wait: only the backplane can carry a change in time.</summary>
+    private Task<GatewayCluster> StartWithoutPeriodicRefreshAsync() => GatewayCluster.StartAsync(publicUrl =>
+    {
+        var config = bed.Config(publicUrl);
+        config["admin"]!["refresh_seconds"] = 300;
+        return config;
+    }, count: 2);
 
     [Fact]
     public async Task WithoutRedis_AChangeReachesTheOtherInstance_WithinRefreshSeconds()

@@ -24,12 +24,8 @@ public sealed class AdminRevokeAcrossInstancesTests(AzuriteFixture azurite)
             config["credentials"] = new JsonObject { ["cache_seconds"] = 60 };
             config["admin"] = new JsonObject { ["subjects"] = new JsonArray("admin-user"), ["refresh_seconds"] = 1 };
         });
-        var (token, browser) = await bed.SignInAsync("bob");
-        await using var onA = await CredentialsBed.ConnectAsync(bed.A, token);
-        var link = await DelegatedFlowTests.ElicitedLinkAsync(onA, "prot__connect");
-        Assert.Equal(HttpStatusCode.OK, (await CredentialsBed.FollowAsync(browser, link)).Status);
-        await using var onB = await CredentialsBed.ConnectAsync(bed.Gateways[1], token);
-        Assert.Contains("sub=bob", await DelegatedFlowTests.TextAsync(onB, "prot__whoami"), StringComparison.Ordinal);
+        await using var connected = await bed.ConnectOnTwoInstancesAsync("bob");
+        var onB = connected.OnB;
 
         var operations = bed.A.App.Services.GetRequiredService<AdminOperations>();
         var revoked = await operations.RevokeAsync(new AdminCaller("admin-user", null, null, AdminVia.Bearer), "bob", null, "prot", CancellationToken.None);

@@ -151,6 +151,21 @@ public sealed class CredentialsBed : IAsyncDisposable
         return (body["access_token"]!.GetValue<string>(), browser);
     }
 
+    /// <summary>
+    /// <paramref name="login"/> signs in, connects the backend prot through instance A (the elicited link followed in the
+    /// browser), and calls it through the second instance, which from then on holds the user's token in memory.
+    /// </summary>
+    public async Task<ConnectedOnTwoInstances> ConnectOnTwoInstancesAsync(string login)
+    {
+        var (token, browser) = await SignInAsync(login);
+        var onA = await ConnectAsync(A, token);
+        var link = await DelegatedFlowTests.ElicitedLinkAsync(onA, "prot__connect");
+        Assert.Equal(HttpStatusCode.OK, (await FollowAsync(browser, link)).Status);
+        var onB = await ConnectAsync(Gateways[1], token);
+        Assert.Contains("sub=" + login, await DelegatedFlowTests.TextAsync(onB, "prot__whoami"), StringComparison.Ordinal);
+        return new ConnectedOnTwoInstances(token, browser, onA, onB);
+    }
+
     /// <summary>An MCP client of <paramref name="gateway"/> with a bearer token; URL elicitation declared unless told otherwise.</summary>
     public static async Task<McpClient> ConnectAsync(InProcessGateway gateway, string token, bool urlElicitation = true, Action? onToolsChanged = null)
     {
@@ -234,5 +249,16 @@ public sealed class CredentialsBed : IAsyncDisposable
         {
             await owned.DisposeAsync();
         }
+    }
+}
+
+/// <summary>A user connected to the backend prot, with a client on each of two instances (<see cref="CredentialsBed.ConnectOnTwoInstancesAsync"/>).</summary>
+public sealed record ConnectedOnTwoInstances(string Token, BrowserDriver Browser, McpClient OnA, McpClient OnB) : IAsyncDisposable
+{
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await OnB.DisposeAsync();
+        await OnA.DisposeAsync();
     }
 }

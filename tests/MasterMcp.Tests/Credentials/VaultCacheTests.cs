@@ -44,12 +44,8 @@ public sealed partial class VaultCacheTests(AzuriteFixture azurite)
     public async Task DisconnectOnOneInstance_IsHonouredOnTheOther_WithinTheCacheWindow()
     {
         await using var bed = await CredentialsBed.StartAsync(azurite, instances: 2, configure: config => config["credentials"] = new JsonObject { ["cache_seconds"] = 2 });
-        var (token, browser) = await bed.SignInAsync("bob");
-        await using var onA = await CredentialsBed.ConnectAsync(bed.A, token);
-        var link = await DelegatedFlowTests.ElicitedLinkAsync(onA, "prot__connect");
-        Assert.Equal(HttpStatusCode.OK, (await CredentialsBed.FollowAsync(browser, link)).Status);
-        await using var onB = await CredentialsBed.ConnectAsync(bed.Gateways[1], token);
-        Assert.Contains("sub=bob", await DelegatedFlowTests.TextAsync(onB, "prot__whoami"), StringComparison.Ordinal);
+        await using var connected = await bed.ConnectOnTwoInstancesAsync("bob");
+        var (browser, onB) = (connected.Browser, connected.OnB);
 
         // Disconnected through A; B holds a copy of the (still valid, 300 s) token and must stop using it within 2 s.
         await DelegatedFlowTests.LinkFromConnectionsAsync(bed, browser, "prot", disconnectFirst: true);
@@ -85,12 +81,8 @@ public sealed partial class VaultCacheTests(AzuriteFixture azurite)
     public async Task BackendRefusingTheCachedToken_AfterAnotherInstanceRefreshed_TakesTheNewTokenFromTheStore_WithoutRefreshingAgain()
     {
         await using var bed = await CredentialsBed.StartAsync(azurite, instances: 2, configure: config => config["credentials"] = new JsonObject { ["cache_seconds"] = 60 });
-        var (token, browser) = await bed.SignInAsync("dave");
-        await using var onA = await CredentialsBed.ConnectAsync(bed.A, token);
-        var link = await DelegatedFlowTests.ElicitedLinkAsync(onA, "prot__connect");
-        Assert.Equal(HttpStatusCode.OK, (await CredentialsBed.FollowAsync(browser, link)).Status);
-        await using var onB = await CredentialsBed.ConnectAsync(bed.Gateways[1], token);
-        Assert.Contains("sub=dave", await DelegatedFlowTests.TextAsync(onB, "prot__whoami"), StringComparison.Ordinal);
+        await using var connected = await bed.ConnectOnTwoInstancesAsync("dave");
+        var onB = connected.OnB;
         var dave = new UserIdentity(bed.Idp.Issuer, "dave");
         var onBServices = bed.Gateways[1].App.Services;
         var held = (await onBServices.GetRequiredService<TokenVault>().GetAsync(dave, "prot"))!.AccessToken;
