@@ -147,7 +147,7 @@ public sealed partial class RuntimeOverrides(IStoreFactory stores, OverrideState
         }
         catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException or InvalidOperationException)
         {
-            LogBroadcastFailed(logger, ex.Message);
+            LogReconnectNotAnnounced(logger, backendId, ex.Message);
             return false;
         }
     }
@@ -190,6 +190,9 @@ public sealed partial class RuntimeOverrides(IStoreFactory stores, OverrideState
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Admin override stored but not announced on the backplane (other instances apply it at their next read): {Reason}")]
     private static partial void LogBroadcastFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Admin reconnect of backend '{Backend}' not announced on the backplane (only this instance reconnected): {Reason}")]
+    private static partial void LogReconnectNotAnnounced(ILogger logger, string backend, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Admin: reconnecting backend '{Backend}' as instance {Instance} asked")]
     private static partial void LogReconnectRequested(ILogger logger, string backend, string instance);
